@@ -1,0 +1,46 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+# Everything else here is a step they use, or a tool for the team.
+SHELL := /bin/bash
+export PROJECT_ROOT := $(CURDIR)
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := source scripts/env.sh && $(VENV)/bin/rasa
+MODEL := models/egov-login-help.tar.gz
+TRAINING_INPUTS := config.yml domain.yml $(shell find data components -name '*.yml' -o -name '*.py' 2>/dev/null)
+
+.PHONY: run shell test check setup train lint lock bench clean
+
+run: setup $(MODEL)            ## start action server + Rasa server (+ help page); Ctrl-C stops all
+	@scripts/run.sh
+
+shell: setup $(MODEL)          ## chat in the terminal
+	@scripts/run.sh --shell
+
+test: setup                    ## everything CI checks
+	@scripts/test.sh
+
+check: setup                   ## content checks for editors (seconds, no training)
+	@source scripts/env.sh && $(PY) -m tools.check_content
+
+setup: $(VENV)/.lock-installed
+
+$(VENV)/.lock-installed: requirements.lock scripts/setup.sh
+	@scripts/setup.sh
+
+train: setup $(MODEL)
+
+# Retrain only when training inputs changed; Rasa's own fingerprint is the second guard.
+$(MODEL): $(TRAINING_INPUTS)
+	@$(RASA) train --fixed-model-name egov-login-help --out models
+
+lint: setup
+	@$(VENV)/bin/ruff check actions components tools tests
+
+lock:                          ## regenerate requirements.lock from requirements.in in a scratch venv
+	@scripts/lock.sh
+
+bench: setup $(MODEL)          ## benchmarks (minutes); writes results/bench/
+	@source scripts/env.sh && $(PY) -m tools.bench
+
+clean:
+	rm -rf models .rasa results

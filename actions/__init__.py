@@ -1,0 +1,1 @@
+"""Custom actions: guided flows (guide.py engine, actions.py adapters), content loading."""

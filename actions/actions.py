@@ -1,0 +1,136 @@
+"""Rasa actions for the guided flows and the low-confidence fallback.
+
+Behaviour only: every word users see comes from domain.yml or content/flows.yml.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.content import load_flows
+from actions.guide import Engine, Say, Turn
+
+STATE_SLOT = "guide_state"
+OUTCOME_SLOT = "guide_outcome"
+
+# Intent → engine move. FAQ intents (the flows' ids) start their flow.
+MOVES = {
+    "guide_next": "next",
+    "guide_back": "back",
+    "guide_all": "show_all",
+    "guide_restart": "restart",
+    "guide_stop": "stop",
+    "guide_failed": "failed",
+    "guide_resume": "resume",
+}
+
+
+def response_text(domain: Dict[Text, Any], name: str, default: str) -> str:
+    """The first text of a domain response, for format strings the engine fills in."""
+    variants = (domain.get("responses") or {}).get(name) or []
+    return variants[0].get("text", default) if variants else default
+
+
+def make_engine(domain: Dict[Text, Any]) -> Engine:
+    return Engine(
+        load_flows(),
+        tried_format=response_text(domain, "utter_guide_tried_line", "- {summary}"),
+        progress_format=response_text(domain, "utter_guide_progress", "{summary} ({step}/{total})"),
+    )
+
+
+def latest_entities(tracker: Tracker) -> Dict[str, str]:
+    return {e.get("entity"): e.get("value") for e in tracker.latest_message.get("entities", []) if e.get("entity")}
+
+
+def render(turn: Turn, dispatcher: CollectingDispatcher, domain: Dict[Text, Any]) -> List[EventType]:
+    """Send the turn's messages and return the events that store its state."""
+    for say in turn.says:
+        _utter(dispatcher, say)
+    events: List[EventType] = [SlotSet(STATE_SLOT, turn.state)]
+    if turn.outcome:
+        events.append(SlotSet(OUTCOME_SLOT, turn.outcome))
+    if turn.form:
+        if turn.form in (domain.get("forms") or {}):
+            events.append(FollowupAction(turn.form))
+        else:  # forms not installed in this domain: the desk is the way on
+            dispatcher.utter_message(response="utter_support_contact")
+    return events
+
+
+def _utter(dispatcher: CollectingDispatcher, say: Say) -> None:
+    if say.response:
+        dispatcher.utter_message(response=say.response, **say.values)
+    else:
+        dispatcher.utter_message(text=say.text, buttons=say.buttons)
+
+
+class ActionGuide(Action):
+    """Starts a FAQ flow or moves inside the current one."""
+
+    def name(self) -> Text:
+        return "action_guide"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        engine = make_engine(domain)
+        state = engine.checked(tracker.get_slot(STATE_SLOT))
+        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+        entities = latest_entities(tracker)
+        if intent in engine.flows:
+            turn = engine.start(state, intent)
+        elif intent in MOVES:
+            turn = getattr(engine, MOVES[intent])(state)
+        elif intent == "guide_choose":
+            turn = engine.choose(state, entities.get("guide_option", ""))
+        else:  # affirm, deny, or an entity answering a choice
+            turn = engine.answer(state, intent, entities)
+        return render(turn, dispatcher, domain)
+
+
+class ActionOfferResume(Action):
+    """After an answer outside the flow (greeting, support contact…), offer to continue."""
+
+    def name(self) -> Text:
+        return "action_offer_resume"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        engine = make_engine(domain)
+        turn = engine.offer_resume(engine.checked(tracker.get_slot(STATE_SLOT)))
+        return render(turn, dispatcher, domain) if turn.says else []
+
+
+class ActionDidYouMean(Action):
+    """First stage of the two-stage fallback: the likeliest topics as Japanese buttons."""
+
+    MAX_CANDIDATES = 3
+
+    def name(self) -> Text:
+        return "action_default_ask_affirmation"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        flows = load_flows()
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        buttons = [
+            {"title": flows[item["name"]].title, "payload": f"/{item['name']}"}
+            for item in ranking
+            if item.get("name") in flows
+        ][: self.MAX_CANDIDATES]
+        buttons.append({"title": response_text(domain, "utter_none_of_these", "-"), "payload": "/deny"})
+        dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
+        return []
+
+
+class ActionShowTopics(Action):
+    """What the assistant can help with: one button per FAQ flow, in content order."""
+
+    def name(self) -> Text:
+        return "action_show_topics"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        buttons = [{"title": flow.title, "payload": f"/{flow_id}"} for flow_id, flow in load_flows().items()]
+        dispatcher.utter_message(response="utter_topics", buttons=buttons)
+        return []

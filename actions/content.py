@@ -1,0 +1,254 @@
+"""Loads the guided flows that content editors write in content/flows.yml.
+
+The file is checked when it is loaded: a mistake is reported with the file, the
+line and what to do, in Japanese, because the people who read it are editors.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+FLOWS_FILE = PROJECT_ROOT / "content" / "flows.yml"
+# Tests and the editors' guide point this at a temporary copy.
+FLOWS_FILE_ENV = "EGOV_FLOWS_FILE"
+
+END = "end"
+NODE_TYPES = ("message", "procedure", "choice", "goto", "form")
+FORMS = ("unlock_request_form", "deletion_request_form")
+
+
+class ContentError(ValueError):
+    """One or more editor mistakes, each with file and line."""
+
+    def __init__(self, problems: List[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Option:
+    label: str
+    next: str
+    match: Dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str
+    type: str
+    line: int
+    text: Tuple[str, ...] = ()
+    intro: Tuple[str, ...] = ()
+    steps: Tuple[str, ...] = ()
+    notes: Tuple[str, ...] = ()
+    references: Tuple[str, ...] = ()
+    options: Tuple[Option, ...] = ()
+    next: Optional[str] = None
+    flow: Optional[str] = None
+    form: Optional[str] = None
+    summary: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Flow:
+    id: str
+    title: str
+    question: str
+    start: str
+    nodes: Dict[str, Node]
+    line: int
+    summary: Optional[str] = None
+
+
+# --- YAML with line numbers -------------------------------------------------
+
+
+class _LineDict(dict):
+    line: int = 0
+
+
+class _LineLoader(yaml.SafeLoader):
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
+        mapping = _LineDict(super().construct_mapping(node, deep=deep))
+        mapping.line = node.start_mark.line + 1
+        return mapping
+
+
+def _line(value: Any) -> int:
+    return getattr(value, "line", 0)
+
+
+# --- parsing and checking -----------------------------------------------------
+
+
+def _texts(value: Any) -> Tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+class _Checker:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.problems: List[str] = []
+
+    def error(self, line: int, message: str) -> None:
+        self.problems.append(f"{self.path.name}:{line}: {message}")
+
+    def texts(self, raw: Dict[str, Any], key: str, where: str) -> Tuple[str, ...]:
+        value = raw.get(key)
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            self.error(_line(raw), f"{where} の {key} は文章の一覧（- で始まる行）で書いてください。")
+            return ()
+        for i, item in enumerate(value, 1):
+            if not isinstance(item, str) or not item.strip():
+                self.error(_line(raw), f"{where} の {key} の {i} 番目が空です。文章を入れるか、その行を削除してください。")
+        return tuple(str(v) for v in value if isinstance(v, str) and v.strip())
+
+    def node(self, flow_id: str, node_id: str, raw: Any) -> Optional[Node]:
+        where = f"フロー「{flow_id}」のノード「{node_id}」"
+        if not isinstance(raw, dict):
+            self.error(_line(raw), f"{where} の書き方が正しくありません（type: などの項目が必要です）。")
+            return None
+        kind = raw.get("type")
+        if kind not in NODE_TYPES:
+            self.error(_line(raw), f"{where} の type「{kind}」は使えません。{', '.join(NODE_TYPES)} のどれかにしてください。")
+            return None
+        options: List[Option] = []
+        for i, opt in enumerate(raw.get("options") or [], 1):
+            if not isinstance(opt, dict) or not opt.get("label") or not opt.get("next"):
+                self.error(_line(opt) or _line(raw), f"{where} の選択肢 {i} には label と next の両方が必要です。")
+                continue
+            options.append(Option(str(opt["label"]), str(opt["next"]), dict(opt.get("match") or {})))
+        node = Node(
+            id=node_id,
+            type=kind,
+            line=_line(raw),
+            text=self.texts(raw, "text", where),
+            intro=self.texts(raw, "intro", where),
+            steps=self.texts(raw, "steps", where),
+            notes=self.texts(raw, "notes", where),
+            references=self.texts(raw, "references", where),
+            options=tuple(options),
+            next=raw.get("next"),
+            flow=raw.get("flow"),
+            form=raw.get("form"),
+            summary=raw.get("summary"),
+        )
+        if kind == "procedure" and not node.steps:
+            self.error(node.line, f"{where} は procedure ですが steps がありません。手順を 1 つ以上書いてください。")
+        if kind == "message" and not node.text:
+            self.error(node.line, f"{where} は message ですが text がありません。")
+        if kind == "choice" and len(node.options) < 2:
+            self.error(node.line, f"{where} は choice ですが選択肢（options）が 2 つ未満です。")
+        if kind == "choice" and not node.text:
+            self.error(node.line, f"{where} は choice ですが質問文（text）がありません。")
+        if kind in ("message", "procedure") and not node.next:
+            self.error(node.line, f"{where} に next がありません。次のノード名か end を書いてください。")
+        if kind == "goto" and not node.flow:
+            self.error(node.line, f"{where} は goto ですが flow（移動先のフロー名）がありません。")
+        if kind == "form" and node.form not in FORMS:
+            self.error(node.line, f"{where} の form「{node.form}」はありません。{', '.join(FORMS)} のどれかにしてください。")
+        return node
+
+    def flow(self, flow_id: str, raw: Any) -> Optional[Flow]:
+        where = f"フロー「{flow_id}」"
+        if not isinstance(raw, dict):
+            self.error(_line(raw), f"{where} の書き方が正しくありません。")
+            return None
+        for key in ("title", "question", "start", "nodes"):
+            if not raw.get(key):
+                self.error(_line(raw), f"{where} に {key} がありません。")
+        nodes_raw = raw.get("nodes") or {}
+        nodes = {}
+        for node_id, node_raw in nodes_raw.items():
+            node = self.node(flow_id, str(node_id), node_raw)
+            if node:
+                nodes[node.id] = node
+        return Flow(
+            id=flow_id,
+            title=str(raw.get("title") or flow_id),
+            question=str(raw.get("question") or ""),
+            start=str(raw.get("start") or ""),
+            nodes=nodes,
+            line=_line(raw),
+            summary=raw.get("summary"),
+        )
+
+    def links(self, flows: Dict[str, Flow]) -> None:
+        for flow in flows.values():
+            if flow.start and flow.start not in flow.nodes:
+                self.error(flow.line, f"フロー「{flow.id}」の start「{flow.start}」というノードがありません。")
+            for node in flow.nodes.values():
+                where = f"フロー「{flow.id}」のノード「{node.id}」"
+                targets = [node.next] if node.type in ("message", "procedure") else []
+                targets += [o.next for o in node.options]
+                for target in targets:
+                    if target and target != END and target not in flow.nodes:
+                        self.error(node.line, f"{where} の移動先「{target}」というノードがありません。ノード名の綴りを確認してください。")
+                if node.type == "goto" and node.flow and node.flow not in flows:
+                    self.error(node.line, f"{where} の移動先フロー「{node.flow}」がありません。")
+            for node_id in sorted(set(flow.nodes) - reachable(flow)):
+                self.error(flow.nodes[node_id].line, f"フロー「{flow.id}」のノード「{node_id}」にはどこからも移動できません。next で繋ぐか削除してください。")
+
+
+def reachable(flow: Flow) -> set:
+    """Node ids reachable from the flow's start."""
+    seen, todo = set(), [flow.start]
+    while todo:
+        node = flow.nodes.get(todo.pop())
+        if not node or node.id in seen:
+            continue
+        seen.add(node.id)
+        todo += [o.next for o in node.options] + ([node.next] if node.next else [])
+    return seen
+
+
+def parse_flows(path: Path) -> Dict[str, Flow]:
+    """Parses and checks a flows file; raises ContentError listing every problem."""
+    checker = _Checker(path)
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 0
+        raise ContentError([f"{path.name}:{line}: YAML の書き方に誤りがあります（インデントや「:」「-」を確認してください）。詳細: {exc}"])
+    if not isinstance(raw, dict) or not isinstance(raw.get("flows"), dict):
+        raise ContentError([f"{path.name}:1: 先頭に flows: が必要です。"])
+    flows = {}
+    for flow_id, flow_raw in raw["flows"].items():
+        flow = checker.flow(str(flow_id), flow_raw)
+        if flow:
+            flows[flow.id] = flow
+    checker.links(flows)
+    if checker.problems:
+        raise ContentError(checker.problems)
+    return flows
+
+
+def flows_path() -> Path:
+    return Path(os.environ.get(FLOWS_FILE_ENV) or FLOWS_FILE)
+
+
+@lru_cache(maxsize=4)
+def _load(path: str, mtime: float) -> Dict[str, Flow]:
+    return parse_flows(Path(path))
+
+
+def load_flows() -> Dict[str, Flow]:
+    """The current flows; re-read when the file changes, so editors see edits without a restart."""
+    path = flows_path()
+    return _load(str(path), path.stat().st_mtime)

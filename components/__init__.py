@@ -1,0 +1,1 @@
+"""Custom NLU components for the Japanese pipeline (see config.yml)."""

@@ -1,0 +1,188 @@
+"""The walkthrough engine on the real content/flows.yml."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.content import parse_flows
+from actions.guide import AWAIT_CHOICE, AWAIT_RESOLVED, AWAIT_STEP, Engine, choice_payload, circled
+
+
+def responses(turn):
+    return [s.response or "text" for s in turn.says]
+
+
+def walk_to_end_of_procedure(engine, state):
+    node = engine._node(state)
+    turn = None
+    for _ in range(len(node.steps)):
+        turn = engine.next(state)
+        state = turn.state
+    return turn
+
+
+def test_procedure_starts_at_step_one_of_seven(engine, flows):
+    turn = engine.start(None, "secret_question_forgotten")
+    node = flows["secret_question_forgotten"].nodes[flows["secret_question_forgotten"].start]
+    assert turn.state["awaiting"] == AWAIT_STEP and turn.state["step"] == 1
+    step = turn.says[-1]
+    assert step.response == "utter_guide_step_first"
+    assert step.values == {"step": 1, "total": 7, "step_text": node.steps[0]}
+
+
+def test_next_walks_every_step_in_order_then_notes_and_resolution(engine, flows):
+    node = flows["phone_changed"].nodes[flows["phone_changed"].start]
+    turn = engine.start(None, "phone_changed")
+    seen = [turn.says[-1].values["step_text"]]
+    for _ in range(6):
+        turn = engine.next(turn.state)
+        assert turn.says[0].response == "utter_guide_step"
+        seen.append(turn.says[0].values["step_text"])
+    assert seen == list(node.steps)
+    turn = engine.next(turn.state)
+    assert responses(turn) == ["utter_guide_notes", "utter_guide_references", "utter_ask_resolved"]
+    assert "QRコード" in turn.says[0].values["notes"]
+    assert turn.state["awaiting"] == AWAIT_RESOLVED
+
+
+def test_back_from_first_step_says_so_and_stays(engine):
+    turn = engine.back(engine.start(None, "secret_question_forgotten").state)
+    assert responses(turn) == ["utter_guide_already_first", "utter_guide_step_first"]
+    assert turn.state["step"] == 1
+
+
+def test_back_goes_one_step_back(engine):
+    state = engine.start(None, "secret_question_forgotten").state
+    state = engine.next(engine.next(state).state).state
+    turn = engine.back(state)
+    assert turn.state["step"] == 2 and turn.says[0].values["step"] == 2
+
+
+def test_show_all_lists_circled_steps_and_next_finishes(engine, flows):
+    node = flows["secret_question_forgotten"].nodes[flows["secret_question_forgotten"].start]
+    turn = engine.show_all(engine.start(None, "secret_question_forgotten").state)
+    text = turn.says[0].values["steps"]
+    assert turn.says[0].response == "utter_guide_all_steps"
+    assert [line.split(" ", 1)[0] for line in text.splitlines()] == [circled(i) for i in range(1, 8)]
+    assert node.steps[6] in text
+    assert engine.next(turn.state).state["awaiting"] == AWAIT_RESOLVED
+
+
+def test_restart_returns_to_step_one(engine):
+    state = engine.next(engine.next(engine.start(None, "phone_changed").state).state).state
+    assert engine.restart(state).state["step"] == 1
+
+
+def test_stop_clears_state_and_records_outcome(engine):
+    turn = engine.stop(engine.start(None, "phone_changed").state)
+    assert turn.state is None and turn.outcome["result"] == "stopped"
+    assert responses(turn) == ["utter_guide_stopped"]
+
+
+def test_moves_without_active_flow_are_explained(engine):
+    for move in (engine.next, engine.back, engine.resume, engine.restart):
+        assert responses(move(None)) == ["utter_guide_nothing_active"]
+
+
+def test_login_failed_branches_on_registration(engine):
+    turn = engine.start(None, "login_failed")
+    assert turn.state["awaiting"] == AWAIT_CHOICE
+    buttons = turn.says[-1].buttons
+    assert [b["payload"] for b in buttons] == [choice_payload("ask_registered", 0), choice_payload("ask_registered", 1)]
+    not_registered = engine.answer(turn.state, "deny", {})
+    text = not_registered.says[0].values["text"]
+    assert "「e-Govアカウント登録ページへ」" in text and "「e-Govアカウントの登録方法」" in text
+    assert not_registered.state["awaiting"] == AWAIT_RESOLVED
+
+
+def test_login_failed_invalid_email_leads_to_unlock_form(engine):
+    state = engine.answer(engine.start(None, "login_failed").state, "affirm", {}).state
+    assert state["node"] == "check_credentials"
+    turn = walk_to_end_of_procedure(engine, state)
+    assert turn.state["node"] == "ask_invalid_email"
+    turn = engine.answer(turn.state, "affirm", {})
+    assert turn.form == "unlock_request_form"
+    assert any("「無効なメールアドレスです」" in s.values.get("text", "") for s in turn.says)
+
+
+def test_entity_answers_a_choice(engine):
+    state = engine.start(None, "gbizid_http500").state
+    turn = engine.answer(state, "inform", {"account_type": "Googleアカウント"})
+    assert "Googleアカウント" in turn.says[0].values["text"]
+
+
+def test_unmatched_answer_repeats_the_question(engine):
+    state = engine.start(None, "gbizid_http500").state
+    turn = engine.answer(state, "affirm", {})
+    assert responses(turn)[0] == "utter_guide_choose_first" and turn.state == state
+
+
+def test_stale_button_shows_current_place(engine):
+    state = engine.start(None, "secret_question_forgotten").state
+    turn = engine.choose(state, "ask_registered:0")
+    assert turn.state == state and turn.says[0].values["step"] == 1
+
+
+def test_interruption_pauses_and_offers_resume_at_same_step(engine):
+    state = engine.next(engine.next(engine.start(None, "secret_question_forgotten").state).state).state
+    turn = engine.start(state, "email_case_sensitivity")
+    assert turn.state["paused"]["step"] == 3
+    turn = engine.answer(turn.state, "affirm", {})
+    assert responses(turn) == ["utter_glad_resolved", "utter_offer_resume_step"]
+    assert turn.says[-1].values["step"] == 3 and turn.says[-1].values["total"] == 7
+    resumed = engine.answer(turn.state, "affirm", {})
+    assert resumed.says[0].values["step"] == 3 and resumed.state["flow"] == "secret_question_forgotten"
+
+
+def test_offer_resume_only_inside_a_flow(engine):
+    assert engine.offer_resume(None).says == []
+    state = engine.start(None, "phone_changed").state
+    assert responses(engine.offer_resume(state)) == ["utter_offer_resume_step"]
+
+
+def test_unresolved_hands_off_with_what_was_tried(engine):
+    state = engine.start(None, "secret_question_forgotten").state
+    turn = walk_to_end_of_procedure(engine, state)
+    turn = engine.answer(turn.state, "deny", {})
+    assert responses(turn) == ["utter_handoff"]
+    assert turn.outcome == {"flow": "secret_question_forgotten", "result": "unresolved", "node": "end", "step": 0}
+    assert turn.says[0].values["tried"].startswith("・")
+
+
+def test_failed_step_reports_where(engine):
+    state = engine.next(engine.start(None, "phone_changed").state).state
+    turn = engine.failed(state)
+    assert "2/7" in turn.says[0].values["tried"] and turn.outcome["result"] == "failed"
+
+
+def test_unknown_flow_id(engine):
+    assert responses(engine.start(None, "no_such_flow")) == ["utter_guide_unavailable"]
+    assert engine.checked({"flow": "no_such_flow", "node": "x", "awaiting": "step"}) is None
+
+
+def test_step_list_edited_shorter_moves_to_new_last_step(tmp_path, flows):
+    source = (tmp_path / "flows.yml")
+    from actions.content import flows_path
+    text = flows_path().read_text(encoding="utf-8")
+    source.write_text(text, encoding="utf-8")
+    full = Engine(parse_flows(source))
+    state = full.start(None, "secret_question_forgotten").state
+    for _ in range(6):
+        state = full.next(state).state
+    assert state["step"] == 7
+    # The editor cuts the procedure to its first three steps.
+    import yaml
+    data = yaml.safe_load(text)
+    node_id = data["flows"]["secret_question_forgotten"]["start"]
+    data["flows"]["secret_question_forgotten"]["nodes"][node_id]["steps"] = data["flows"]["secret_question_forgotten"]["nodes"][node_id]["steps"][:3]
+    source.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    short = Engine(parse_flows(source))
+    state = short.checked(state)
+    assert state["step"] == 3
+    assert short.next(state).state["awaiting"] == AWAIT_RESOLVED
+
+
+@pytest.mark.parametrize("flow_id", sorted(__import__("actions.content", fromlist=["x"]).load_flows()))
+def test_every_flow_starts(engine, flow_id):
+    turn = engine.start(None, flow_id)
+    assert turn.says and (turn.state or turn.form)
