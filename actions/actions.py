@@ -5,7 +5,7 @@ Behaviour only: every word users see comes from domain.yml or content/flows.yml.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -29,13 +29,13 @@ MOVES = {
 }
 
 
-def response_text(domain: Dict[Text, Any], name: str, default: str) -> str:
+def response_text(domain: dict[str, Any], name: str, default: str) -> str:
     """The first text of a domain response, for format strings the engine fills in."""
     variants = (domain.get("responses") or {}).get(name) or []
     return variants[0].get("text", default) if variants else default
 
 
-def make_engine(domain: Dict[Text, Any]) -> Engine:
+def make_engine(domain: dict[str, Any]) -> Engine:
     return Engine(
         load_flows(),
         tried_format=response_text(domain, "utter_guide_tried_line", "- {summary}"),
@@ -43,15 +43,15 @@ def make_engine(domain: Dict[Text, Any]) -> Engine:
     )
 
 
-def latest_entities(tracker: Tracker) -> Dict[str, str]:
+def latest_entities(tracker: Tracker) -> dict[str, str]:
     return {e.get("entity"): e.get("value") for e in tracker.latest_message.get("entities", []) if e.get("entity")}
 
 
-def render(turn: Turn, dispatcher: CollectingDispatcher, domain: Dict[Text, Any]) -> List[EventType]:
+def render(turn: Turn, dispatcher: CollectingDispatcher, domain: dict[str, Any]) -> list[EventType]:
     """Send the turn's messages and return the events that store its state."""
     for say in turn.says:
         _utter(dispatcher, say)
-    events: List[EventType] = [SlotSet(STATE_SLOT, turn.state)]
+    events: list[EventType] = [SlotSet(STATE_SLOT, turn.state)]
     if turn.outcome:
         events.append(SlotSet(OUTCOME_SLOT, turn.outcome))
     if turn.form:
@@ -72,10 +72,10 @@ def _utter(dispatcher: CollectingDispatcher, say: Say) -> None:
 class ActionGuide(Action):
     """Starts a FAQ flow or moves inside the current one."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_guide"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         engine = make_engine(domain)
         state = engine.checked(tracker.get_slot(STATE_SLOT))
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
@@ -94,10 +94,10 @@ class ActionGuide(Action):
 class ActionOfferResume(Action):
     """After an answer outside the flow (greeting, support contact…), offer to continue."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_offer_resume"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         engine = make_engine(domain)
         turn = engine.offer_resume(engine.checked(tracker.get_slot(STATE_SLOT)))
         return render(turn, dispatcher, domain) if turn.says else []
@@ -108,17 +108,15 @@ class ActionDidYouMean(Action):
 
     MAX_CANDIDATES = 3
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_default_ask_affirmation"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         flows = load_flows()
         ranking = tracker.latest_message.get("intent_ranking") or []
-        buttons = [
-            {"title": flows[item["name"]].title, "payload": f"/{item['name']}"}
-            for item in ranking
-            if item.get("name") in flows
-        ][: self.MAX_CANDIDATES]
+        buttons = [{"title": flows[item["name"]].title, "payload": f"/{item['name']}"} for item in ranking if item.get("name") in flows][
+            : self.MAX_CANDIDATES
+        ]
         buttons.append({"title": response_text(domain, "utter_none_of_these", "-"), "payload": "/deny"})
         dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
         return []
@@ -127,10 +125,10 @@ class ActionDidYouMean(Action):
 class ActionShowTopics(Action):
     """What the assistant can help with: one button per FAQ flow, in content order."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_show_topics"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         buttons = [{"title": flow.title, "payload": f"/{flow_id}"} for flow_id, flow in load_flows().items()]
         dispatcher.utter_message(response="utter_topics", buttons=buttons)
         return []

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import yaml
 
@@ -27,7 +27,7 @@ FORMS = ("unlock_request_form", "deletion_request_form")
 class ContentError(ValueError):
     """One or more editor mistakes, each with file and line."""
 
-    def __init__(self, problems: List[str]) -> None:
+    def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
 
@@ -36,7 +36,7 @@ class ContentError(ValueError):
 class Option:
     label: str
     next: str
-    match: Dict[str, str] = field(default_factory=dict)
+    match: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -44,16 +44,16 @@ class Node:
     id: str
     type: str
     line: int
-    text: Tuple[str, ...] = ()
-    intro: Tuple[str, ...] = ()
-    steps: Tuple[str, ...] = ()
-    notes: Tuple[str, ...] = ()
-    references: Tuple[str, ...] = ()
-    options: Tuple[Option, ...] = ()
-    next: Optional[str] = None
-    flow: Optional[str] = None
-    form: Optional[str] = None
-    summary: Optional[str] = None
+    text: tuple[str, ...] = ()
+    intro: tuple[str, ...] = ()
+    steps: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    options: tuple[Option, ...] = ()
+    next: str | None = None
+    flow: str | None = None
+    form: str | None = None
+    summary: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,9 +62,9 @@ class Flow:
     title: str
     question: str
     start: str
-    nodes: Dict[str, Node]
+    nodes: dict[str, Node]
     line: int
-    summary: Optional[str] = None
+    summary: str | None = None
 
 
 # --- YAML with line numbers -------------------------------------------------
@@ -88,7 +88,7 @@ def _line(value: Any) -> int:
 # --- parsing and checking -----------------------------------------------------
 
 
-def _texts(value: Any) -> Tuple[str, ...]:
+def _texts(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
@@ -99,12 +99,12 @@ def _texts(value: Any) -> Tuple[str, ...]:
 class _Checker:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.problems: List[str] = []
+        self.problems: list[str] = []
 
     def error(self, line: int, message: str) -> None:
         self.problems.append(f"{self.path.name}:{line}: {message}")
 
-    def texts(self, raw: Dict[str, Any], key: str, where: str) -> Tuple[str, ...]:
+    def texts(self, raw: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
         value = raw.get(key)
         if value is None:
             return ()
@@ -118,7 +118,7 @@ class _Checker:
                 self.error(_line(raw), f"{where} の {key} の {i} 番目が空です。文章を入れるか、その行を削除してください。")
         return tuple(str(v) for v in value if isinstance(v, str) and v.strip())
 
-    def node(self, flow_id: str, node_id: str, raw: Any) -> Optional[Node]:
+    def node(self, flow_id: str, node_id: str, raw: Any) -> Node | None:
         where = f"フロー「{flow_id}」のノード「{node_id}」"
         if not isinstance(raw, dict):
             self.error(_line(raw), f"{where} の書き方が正しくありません（type: などの項目が必要です）。")
@@ -127,7 +127,7 @@ class _Checker:
         if kind not in NODE_TYPES:
             self.error(_line(raw), f"{where} の type「{kind}」は使えません。{', '.join(NODE_TYPES)} のどれかにしてください。")
             return None
-        options: List[Option] = []
+        options: list[Option] = []
         for i, opt in enumerate(raw.get("options") or [], 1):
             if not isinstance(opt, dict) or not opt.get("label") or not opt.get("next"):
                 self.error(_line(opt) or _line(raw), f"{where} の選択肢 {i} には label と next の両方が必要です。")
@@ -164,7 +164,7 @@ class _Checker:
             self.error(node.line, f"{where} の form「{node.form}」はありません。{', '.join(FORMS)} のどれかにしてください。")
         return node
 
-    def flow(self, flow_id: str, raw: Any) -> Optional[Flow]:
+    def flow(self, flow_id: str, raw: Any) -> Flow | None:
         where = f"フロー「{flow_id}」"
         if not isinstance(raw, dict):
             self.error(_line(raw), f"{where} の書き方が正しくありません。")
@@ -188,7 +188,7 @@ class _Checker:
             summary=raw.get("summary"),
         )
 
-    def links(self, flows: Dict[str, Flow]) -> None:
+    def links(self, flows: dict[str, Flow]) -> None:
         for flow in flows.values():
             if flow.start and flow.start not in flow.nodes:
                 self.error(flow.line, f"フロー「{flow.id}」の start「{flow.start}」というノードがありません。")
@@ -202,7 +202,10 @@ class _Checker:
                 if node.type == "goto" and node.flow and node.flow not in flows:
                     self.error(node.line, f"{where} の移動先フロー「{node.flow}」がありません。")
             for node_id in sorted(set(flow.nodes) - reachable(flow)):
-                self.error(flow.nodes[node_id].line, f"フロー「{flow.id}」のノード「{node_id}」にはどこからも移動できません。next で繋ぐか削除してください。")
+                self.error(
+                    flow.nodes[node_id].line,
+                    f"フロー「{flow.id}」のノード「{node_id}」にはどこからも移動できません。next で繋ぐか削除してください。",
+                )
 
 
 def reachable(flow: Flow) -> set:
@@ -217,7 +220,7 @@ def reachable(flow: Flow) -> set:
     return seen
 
 
-def parse_flows(path: Path) -> Dict[str, Flow]:
+def parse_flows(path: Path) -> dict[str, Flow]:
     """Parses and checks a flows file; raises ContentError listing every problem."""
     checker = _Checker(path)
     try:
@@ -225,7 +228,9 @@ def parse_flows(path: Path) -> Dict[str, Flow]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 0
-        raise ContentError([f"{path.name}:{line}: YAML の書き方に誤りがあります（インデントや「:」「-」を確認してください）。詳細: {exc}"])
+        raise ContentError(
+            [f"{path.name}:{line}: YAML の書き方に誤りがあります（インデントや「:」「-」を確認してください）。詳細: {exc}"]
+        ) from None
     if not isinstance(raw, dict) or not isinstance(raw.get("flows"), dict):
         raise ContentError([f"{path.name}:1: 先頭に flows: が必要です。"])
     flows = {}
@@ -244,11 +249,11 @@ def flows_path() -> Path:
 
 
 @lru_cache(maxsize=4)
-def _load(path: str, mtime: float) -> Dict[str, Flow]:
+def _load(path: str, mtime: float) -> dict[str, Flow]:
     return parse_flows(Path(path))
 
 
-def load_flows() -> Dict[str, Flow]:
+def load_flows() -> dict[str, Flow]:
     """The current flows; re-read when the file changes, so editors see edits without a restart."""
     path = flows_path()
     return _load(str(path), path.stat().st_mtime)

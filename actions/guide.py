@@ -9,12 +9,13 @@ all Japanese text stays in YAML.
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from actions.content import END, Flow, Node
 
-State = Dict[str, Any]
+State = dict[str, Any]
 AWAIT_STEP, AWAIT_CHOICE, AWAIT_RESOLVED = "step", "choice", "resolved"
 ACTIVE = (AWAIT_STEP, AWAIT_CHOICE)
 MAX_HOPS = 50  # message/goto chains longer than this are an editor's loop
@@ -24,20 +25,20 @@ MAX_HOPS = 50  # message/goto chains longer than this are an editor's loop
 class Say:
     """One bot message: a domain response, or literal YAML text with buttons."""
 
-    response: Optional[str] = None
-    values: Dict[str, Any] = field(default_factory=dict)
-    text: Optional[str] = None
-    buttons: List[Dict[str, str]] = field(default_factory=list)
+    response: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    text: str | None = None
+    buttons: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass
 class Turn:
     """The engine's answer to one user move."""
 
-    state: Optional[State]
-    says: List[Say] = field(default_factory=list)
-    form: Optional[str] = None  # a support form to start after the messages
-    outcome: Optional[Dict[str, Any]] = None  # 解決しましたか？ answer, for analytics
+    state: State | None
+    says: list[Say] = field(default_factory=list)
+    form: str | None = None  # a support form to start after the messages
+    outcome: dict[str, Any] | None = None  # 解決しましたか？ answer, for analytics
 
 
 def circled(n: int) -> str:
@@ -46,20 +47,22 @@ def circled(n: int) -> str:
 
 
 def choice_payload(node_id: str, index: int) -> str:
-    return '/guide_choose{"guide_option":"%s:%d"}' % (node_id, index)
+    return "/guide_choose" + json.dumps({"guide_option": f"{node_id}:{index}"})
 
 
 class Engine:
     """Transitions over one set of flows. `tried_format` renders a handoff line."""
 
-    def __init__(self, flows: Dict[str, Flow], tried_format: str = "・{summary}", progress_format: str = "{summary} ({step}/{total})") -> None:
+    def __init__(
+        self, flows: dict[str, Flow], tried_format: str = "・{summary}", progress_format: str = "{summary} ({step}/{total})"
+    ) -> None:
         self.flows = flows
         self.tried_format = tried_format
         self.progress_format = progress_format
 
     # --- helpers ---------------------------------------------------------
 
-    def _node(self, state: State) -> Optional[Node]:
+    def _node(self, state: State) -> Node | None:
         flow = self.flows.get(state.get("flow", ""))
         return flow.nodes.get(state.get("node", "")) if flow else None
 
@@ -68,10 +71,10 @@ class Engine:
         return flow.title if flow else ""
 
     @staticmethod
-    def _new_state(flow_id: str, trail: Optional[List[str]] = None, paused: Optional[State] = None) -> State:
+    def _new_state(flow_id: str, trail: list[str] | None = None, paused: State | None = None) -> State:
         return {"flow": flow_id, "node": None, "step": 0, "awaiting": None, "history": [], "trail": trail or [], "paused": paused}
 
-    def _remember(self, state: State, summary: Optional[str]) -> None:
+    def _remember(self, state: State, summary: str | None) -> None:
         if summary and summary not in state["trail"]:
             state["trail"].append(summary)
 
@@ -84,7 +87,7 @@ class Engine:
         buttons = [{"title": o.label, "payload": choice_payload(node.id, i)} for i, o in enumerate(node.options)]
         return Say(text=node.text[0] if node.text else "", buttons=buttons)
 
-    def _current_says(self, state: State) -> List[Say]:
+    def _current_says(self, state: State) -> list[Say]:
         """Re-show where the user is."""
         node = self._node(state)
         if state.get("awaiting") == AWAIT_STEP and node:
@@ -95,7 +98,7 @@ class Engine:
             return [Say("utter_ask_resolved")]
         return [Say("utter_guide_nothing_active")]
 
-    def _enter(self, state: State, node_id: str, says: List[Say]) -> Turn:
+    def _enter(self, state: State, node_id: str, says: list[Say]) -> Turn:
         """Walk from node_id through message/goto nodes until the user must answer."""
         for _ in range(MAX_HOPS):
             flow = self.flows[state["flow"]]
@@ -133,7 +136,7 @@ class Engine:
         raise RuntimeError(f"flow {state['flow']} loops at node {node_id}")
 
     def _finish_procedure(self, state: State, node: Node) -> Turn:
-        says: List[Say] = []
+        says: list[Say] = []
         if node.notes:
             says.append(Say("utter_guide_notes", {"notes": "\n\n".join(node.notes)}))
         if node.references:
@@ -141,7 +144,7 @@ class Engine:
         self._remember(state, node.summary)
         return self._enter(state, node.next or END, says)
 
-    def _handoff(self, state: State, result: str, extra: Optional[str] = None) -> Turn:
+    def _handoff(self, state: State, result: str, extra: str | None = None) -> Turn:
         lines = [self.tried_format.format(summary=s) for s in state.get("trail", [])]
         if extra:
             lines.append(self.tried_format.format(summary=extra))
@@ -166,7 +169,7 @@ class Engine:
             return Say("utter_offer_resume_step", {"title": self._title(state), "step": state["step"], "total": len(node.steps)})
         return Say("utter_offer_resume", {"title": self._title(state)})
 
-    def checked(self, state: Optional[State]) -> Optional[State]:
+    def checked(self, state: State | None) -> State | None:
         """The state made consistent with the current content.
 
         Editors may remove a flow or a node, or shorten a procedure, while users
@@ -189,7 +192,7 @@ class Engine:
 
     # --- user moves ------------------------------------------------------
 
-    def start(self, state: Optional[State], flow_id: str) -> Turn:
+    def start(self, state: State | None, flow_id: str) -> Turn:
         if flow_id not in self.flows:
             return Turn(state, [Say("utter_guide_unavailable")])
         paused = None
@@ -202,7 +205,7 @@ class Engine:
         new = self._new_state(flow_id, paused=paused)
         return self._enter(new, self.flows[flow_id].start, [])
 
-    def next(self, state: Optional[State]) -> Turn:
+    def next(self, state: State | None) -> Turn:
         if not state or not state.get("awaiting"):
             return Turn(state, [Say("utter_guide_nothing_active")])
         state = copy.deepcopy(state)
@@ -217,7 +220,7 @@ class Engine:
             return Turn(state, [Say("utter_guide_choose_first")] + self._current_says(state))
         return Turn(state, self._current_says(state))
 
-    def back(self, state: Optional[State]) -> Turn:
+    def back(self, state: State | None) -> Turn:
         if not state or state.get("awaiting") not in ACTIVE + (AWAIT_RESOLVED,):
             return Turn(state, [Say("utter_guide_nothing_active")])
         state = copy.deepcopy(state)
@@ -236,7 +239,7 @@ class Engine:
             state.update(step=0, awaiting=AWAIT_CHOICE)
         return Turn(state, self._current_says(state))
 
-    def show_all(self, state: Optional[State]) -> Turn:
+    def show_all(self, state: State | None) -> Turn:
         node = self._node(state) if state else None
         if not state or state.get("awaiting") != AWAIT_STEP or not node:
             return Turn(state, (self._current_says(state) if state else [Say("utter_guide_nothing_active")]))
@@ -246,16 +249,20 @@ class Engine:
         state["step"] = len(node.steps)  # "できました" after the overview finishes the procedure
         return Turn(state, [Say("utter_guide_all_steps", {"total": len(node.steps), "steps": steps})])
 
-    def restart(self, state: Optional[State]) -> Turn:
+    def restart(self, state: State | None) -> Turn:
         if not state or not state.get("flow"):
             return Turn(state, [Say("utter_guide_nothing_active")])
         return self._enter(self._new_state(state["flow"], paused=state.get("paused")), self.flows[state["flow"]].start, [])
 
-    def stop(self, state: Optional[State]) -> Turn:
-        outcome = {"flow": state.get("flow"), "result": "stopped", "node": state.get("node"), "step": state.get("step")} if state and state.get("awaiting") else None
+    def stop(self, state: State | None) -> Turn:
+        outcome = (
+            {"flow": state.get("flow"), "result": "stopped", "node": state.get("node"), "step": state.get("step")}
+            if state and state.get("awaiting")
+            else None
+        )
         return Turn(None, [Say("utter_guide_stopped")], outcome=outcome)
 
-    def failed(self, state: Optional[State]) -> Turn:
+    def failed(self, state: State | None) -> Turn:
         if not state or state.get("awaiting") not in ACTIVE:
             return Turn(None, [Say("utter_support_contact")])
         node = self._node(state)
@@ -264,14 +271,14 @@ class Engine:
             extra = self.progress_format.format(summary=node.summary or self._title(state), step=state["step"], total=len(node.steps))
         return self._handoff(state, "failed", extra)
 
-    def resume(self, state: Optional[State]) -> Turn:
+    def resume(self, state: State | None) -> Turn:
         if not state or not state.get("awaiting"):
             return Turn(state, [Say("utter_guide_nothing_active")])
         state = copy.deepcopy(state)
         state.pop("offered", None)
         return Turn(state, self._current_says(state))
 
-    def offer_resume(self, state: Optional[State]) -> Turn:
+    def offer_resume(self, state: State | None) -> Turn:
         """After an answer outside the flow: offer to continue where the user was."""
         if not state or state.get("awaiting") not in ACTIVE:
             return Turn(state, [])
@@ -279,17 +286,24 @@ class Engine:
         state["offered"] = True
         return Turn(state, [self._resume_offer(state)])
 
-    def choose(self, state: Optional[State], option: str) -> Turn:
+    def choose(self, state: State | None, option: str) -> Turn:
         node = self._node(state) if state else None
         node_id, _, index = (option or "").partition(":")
-        if not state or state.get("awaiting") != AWAIT_CHOICE or not node or node.id != node_id or not index.isdigit() or int(index) >= len(node.options):
+        if (
+            not state
+            or state.get("awaiting") != AWAIT_CHOICE
+            or not node
+            or node.id != node_id
+            or not index.isdigit()
+            or int(index) >= len(node.options)
+        ):
             # A button from an older message: show where the user really is.
             return Turn(state, self._current_says(state) if state else [Say("utter_guide_nothing_active")])
         state = copy.deepcopy(state)
         self._remember(state, node.options[int(index)].label and f"{node.text[0]} → {node.options[int(index)].label}")
         return self._enter(state, node.options[int(index)].next, [])
 
-    def answer(self, state: Optional[State], intent: str, entities: Dict[str, str]) -> Turn:
+    def answer(self, state: State | None, intent: str, entities: dict[str, str]) -> Turn:
         """A typed answer (affirm/deny, or an entity) to whatever the bot asked last."""
         awaiting = state.get("awaiting") if state else None
         if state and state.get("offered") and intent in ("affirm", "deny"):
@@ -312,7 +326,7 @@ class Engine:
             return self.failed(state)
         return Turn(state, [Say("utter_nothing_to_answer")])
 
-    def position(self, state: Optional[State]) -> Tuple[Optional[str], Optional[str], int]:
+    def position(self, state: State | None) -> tuple[str | None, str | None, int]:
         if not state:
             return None, None, 0
         return state.get("flow"), state.get("node"), state.get("step", 0)

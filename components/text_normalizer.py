@@ -8,7 +8,7 @@ regexes and word vectors see one spelling.
 from __future__ import annotations
 
 import unicodedata
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -19,23 +19,21 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 
-def normalize_text(text: Optional[str]) -> Optional[str]:
+def normalize_text(text: str | None) -> str | None:
     """NFKC-fold and trim; keeps None as None."""
     if text is None:
         return None
     return unicodedata.normalize("NFKC", text).strip()
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
 class NFKCNormalizer(GraphComponent):
     """Rewrites the message text to its NFKC form."""
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
@@ -47,7 +45,7 @@ class NFKCNormalizer(GraphComponent):
         if isinstance(text, str):
             message.set(TEXT, normalize_text(text), add_to_output=True)
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             self._normalize(message)
         return messages

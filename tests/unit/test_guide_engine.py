@@ -161,8 +161,9 @@ def test_unknown_flow_id(engine):
 
 
 def test_step_list_edited_shorter_moves_to_new_last_step(tmp_path, flows):
-    source = (tmp_path / "flows.yml")
+    source = tmp_path / "flows.yml"
     from actions.content import flows_path
+
     text = flows_path().read_text(encoding="utf-8")
     source.write_text(text, encoding="utf-8")
     full = Engine(parse_flows(source))
@@ -172,9 +173,12 @@ def test_step_list_edited_shorter_moves_to_new_last_step(tmp_path, flows):
     assert state["step"] == 7
     # The editor cuts the procedure to its first three steps.
     import yaml
+
     data = yaml.safe_load(text)
     node_id = data["flows"]["secret_question_forgotten"]["start"]
-    data["flows"]["secret_question_forgotten"]["nodes"][node_id]["steps"] = data["flows"]["secret_question_forgotten"]["nodes"][node_id]["steps"][:3]
+    data["flows"]["secret_question_forgotten"]["nodes"][node_id]["steps"] = data["flows"]["secret_question_forgotten"]["nodes"][node_id][
+        "steps"
+    ][:3]
     source.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     short = Engine(parse_flows(source))
     state = short.checked(state)

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Everything CI checks, fastest first; stops at the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PROJECT_ROOT=$PWD
+source scripts/env.sh
+PY=.venv/bin/python
+RASA=.venv/bin/rasa
+MODEL=models/egov-login-help.tar.gz
+mkdir -p results
+
+step() { echo; echo "=== $* ==="; }
+
+step "lint (ruff)"
+.venv/bin/ruff check actions components tools tests
+.venv/bin/ruff format --check --quiet actions components tools tests
+
+step "content check (flows, responses, examples)"
+$PY -m tools.check_content
+
+step "rasa data validate"
+$PY -m tools.validate_data
+
+step "unit tests (actions, engine, validators)"
+$PY -m pytest -q tests/unit
+
+step "rasa train (only when data/config/domain changed; from scratch on a fresh clone)"
+make --no-print-directory train
+
+step "rasa test: test stories, failing on any prediction error"
+$RASA test core --model "$MODEL" --stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories
+
+step "rasa test nlu: held-out test file"
+$RASA test nlu --model "$MODEL" --nlu tests/test_nlu.yml --out results/nlu
+$PY -m tools.nlu_gate results/nlu
+
+step "end-to-end tests (real Rasa and action servers)"
+$PY -m pytest -q tests/e2e

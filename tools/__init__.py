@@ -1,0 +1,1 @@
+"""Project commands run through the Makefile (checks, reports, benchmarks)."""
