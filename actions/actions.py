@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.content import load_flows
@@ -16,6 +16,7 @@ from actions.guide import Engine, Say, Turn
 
 STATE_SLOT = "guide_state"
 OUTCOME_SLOT = "guide_outcome"
+PENDING_FORM_SLOT = "pending_form"
 
 # Intent → engine move. FAQ intents (the flows' ids) start their flow.
 MOVES = {
@@ -54,11 +55,12 @@ def render(turn: Turn, dispatcher: CollectingDispatcher, domain: dict[str, Any])
     events: list[EventType] = [SlotSet(STATE_SLOT, turn.state)]
     if turn.outcome:
         events.append(SlotSet(OUTCOME_SLOT, turn.outcome))
-    if turn.form:
-        if turn.form in (domain.get("forms") or {}):
-            events.append(FollowupAction(turn.form))
-        else:  # forms not installed in this domain: the desk is the way on
-            dispatcher.utter_message(response="utter_support_contact")
+    # A rule (data/rules/forms.yml) starts the form this slot names. It is reset on
+    # every turn, so a value left from an earlier turn never starts a form by itself.
+    has_form = turn.form in (domain.get("forms") or {})
+    events.append(SlotSet(PENDING_FORM_SLOT, turn.form if has_form else None))
+    if turn.form and not has_form:
+        dispatcher.utter_message(response="utter_support_contact")  # no such form here: the desk is the way on
     return events
 
 

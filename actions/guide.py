@@ -320,8 +320,8 @@ class Engine:
                 turn = Turn(None, [Say("utter_glad_resolved")], outcome={"flow": state["flow"], "result": "resolved"})
                 return self._after_end(state, turn)
             return self._handoff(state, "unresolved")
-        if awaiting == AWAIT_STEP and intent == "affirm":
-            return self.next(state)  # 「はい」 at a step reads as 「できました」
+        if awaiting == AWAIT_STEP and intent in ("affirm", "skip_field"):
+            return self.next(state)  # 「はい」 at a step reads as 「できました」, 「飛ばして」 as 次へ
         if awaiting == AWAIT_STEP and intent == "deny":
             return self.failed(state)
         return Turn(state, [Say("utter_nothing_to_answer")])

@@ -7,9 +7,11 @@ export PROJECT_ROOT=$PWD
 source scripts/env.sh
 
 RASA_PORT=${RASA_PORT:-5005}
+PAGE_PORT=${PAGE_PORT:-8080}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
 MODEL=models/egov-login-help.tar.gz
 mkdir -p .rasa/logs
+web/build.sh
 
 pids=()
 stop_all() {
@@ -39,12 +41,17 @@ if [ "${1:-}" = "--shell" ]; then
 fi
 
 .venv/bin/rasa run --model "$MODEL" --port "$RASA_PORT" --endpoints endpoints.yml \
-  --credentials credentials.yml --cors "${CORS_ORIGIN:-http://localhost:${PAGE_PORT:-8080}}" \
+  --credentials credentials.yml --cors "http://localhost:$PAGE_PORT" "http://127.0.0.1:$PAGE_PORT" \
   >.rasa/logs/rasa.log 2>&1 &
 pids+=($!)
 wait_for "http://localhost:$RASA_PORT/" "The Rasa server"
 
+PAGE_PORT=$PAGE_PORT RASA_URL="http://localhost:$RASA_PORT" .venv/bin/python web/serve.py >.rasa/logs/page.log 2>&1 &
+pids+=($!)
+wait_for "http://localhost:$PAGE_PORT/config.json" "The help page"
+
 echo "The assistant is running."
+echo "  Help page:    http://localhost:$PAGE_PORT/"
 echo "  REST channel: POST http://localhost:$RASA_PORT/webhooks/rest/webhook  {\"sender\": \"me\", \"message\": \"ログインできない\"}"
 echo "  Logs: .rasa/logs/   Stop: Ctrl-C"
 wait -n "${pids[@]}"

@@ -12,8 +12,8 @@ mkdir -p results
 step() { echo; echo "=== $* ==="; }
 
 step "lint (ruff)"
-.venv/bin/ruff check actions components tools tests
-.venv/bin/ruff format --check --quiet actions components tools tests
+.venv/bin/ruff check actions channels components tools tests web
+.venv/bin/ruff format --check --quiet actions channels components tools tests web
 
 step "content check (flows, responses, examples)"
 $PY -m tools.check_content
@@ -28,7 +28,7 @@ step "rasa train (only when data/config/domain changed; from scratch on a fresh 
 make --no-print-directory train
 
 step "rasa test: test stories, failing on any prediction error"
-$RASA test core --model "$MODEL" --stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories
+$RASA test core --model "$MODEL" --stories tests --fail-on-prediction-errors --out results/stories
 
 step "rasa test nlu: held-out test file"
 $RASA test nlu --model "$MODEL" --nlu tests/test_nlu.yml --out results/nlu
@@ -36,3 +36,10 @@ $PY -m tools.nlu_gate results/nlu
 
 step "end-to-end tests (real Rasa and action servers)"
 $PY -m pytest -q tests/e2e
+
+step "browser tests (help page in headless Chromium)"
+# Debian's Chromium and CJK fonts; Playwright drives it (no browser download).
+command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "noto.*cjk" \
+  || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+web/build.sh
+$PY -m pytest -q tests/browser

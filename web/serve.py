@@ -48,7 +48,13 @@ def security_headers(rasa: str) -> dict[str, str]:
 
 
 class PageHandler(SimpleHTTPRequestHandler):
-    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".html": "text/html; charset=utf-8", ".json": "application/json; charset=utf-8"}
+    extensions_map = {
+        **SimpleHTTPRequestHandler.extensions_map,
+        ".js": "text/javascript; charset=utf-8",
+        ".css": "text/css; charset=utf-8",
+        ".html": "text/html; charset=utf-8",
+        ".json": "application/json; charset=utf-8",
+    }
 
     def __init__(self, *args, config: bytes, headers: dict[str, str], **kwargs) -> None:
         self._config, self._headers = config, headers
@@ -68,6 +74,12 @@ class PageHandler(SimpleHTTPRequestHandler):
             self.wfile.write(self._config)
             return
         super().do_GET()
+
+    def send_head(self):
+        if any(part.startswith(".") for part in urlsplit(self.path).path.split("/")):
+            self.send_error(404)  # no dotfiles (the build stamp)
+            return None
+        return super().send_head()
 
     def list_directory(self, path):  # no folder listings
         self.send_error(404)

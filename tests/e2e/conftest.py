@@ -3,8 +3,10 @@ the trained model, on free ports, with a SQLite tracker store in a temp folder."
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -52,8 +54,23 @@ class Servers:
     def texts(self, sender: str, message: str) -> list[str]:
         return [m.get("text", "") for m in self.talk(sender, message)]
 
+    def tracker(self, sender: str) -> dict:
+        """Slots and active loop as stored in the SQLite tracker store (the HTTP API stays off)."""
+        db = sqlite3.connect(self.workdir / "tracker.db")
+        slots: dict = {}
+        active_loop: dict = {}
+        for type_name, data in db.execute("select type_name, data from events where sender_id = ? order by id", (sender,)):
+            event = json.loads(data)
+            if type_name == "slot":
+                slots[event["name"]] = event["value"]
+            elif type_name == "active_loop":
+                active_loop = {"name": event["name"]} if event.get("name") else {}
+            elif type_name in ("restart", "session_started"):
+                slots, active_loop = {}, {}
+        return {"slots": slots, "active_loop": active_loop}
 
-def start_servers(workdir: Path, extra_env: dict[str, str] | None = None) -> Iterator[Servers]:
+
+def start_servers(workdir: Path, extra_env: dict[str, str] | None = None, rasa_args: list[str] | None = None) -> Iterator[Servers]:
     if not MODEL.exists():
         pytest.fail(f"No trained model at {MODEL}: run `make train` first (the test command does).")
     rasa_port, actions_port = free_port(), free_port()

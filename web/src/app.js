@@ -82,7 +82,7 @@ chat.textInput = {
     focus: { border: "2px solid #0b57d0" },
   },
 };
-chat.inputAreaStyle = { padding: "10px 12px", gap: "8px", borderTop: "1px solid #d7dbe0", backgroundColor: "#ffffff" };
+chat.inputAreaStyle = { padding: "10px", boxSizing: "border-box", borderTop: "1px solid #d7dbe0", backgroundColor: "#ffffff" };
 const bubble = { maxWidth: "88%", padding: "10px 14px", lineHeight: "1.7", fontSize: "16px", borderRadius: "14px", marginTop: "4px" };
 const roleStyles = {
   shared: { bubble },
@@ -105,27 +105,37 @@ chat.auxiliaryStyle = `
   .egov-error .egov-retry { margin-top: 10px; color: #a50e0e; border-color: #a50e0e; }
   .egov-note { color: #5f6368; font-size: 14px; }
   #text-input:focus-visible { outline: none; }
+  #messages .inner-message-container { margin-left: 10px; margin-right: 10px; }
   .input-button:focus-visible { outline: 3px solid #e37400; outline-offset: 2px; border-radius: 6px; }
 `;
 chat.htmlClassUtilities = {
-  "egov-qr": { events: { click: (e) => choose(e.target.closest("button")) } },
+  "egov-qr": {
+    events: {
+      click: (e) => {
+        const button = e.target.closest("button");
+        choose(button?.textContent, button?.dataset.payload, e);
+      },
+    },
+  },
   "egov-retry": { events: { click: (e) => retry(e.target.closest("button")) } },
 };
 chat.connect = { handler: (body, signals) => onUserMessage(body, signals) };
 chat.onComponentRender = () => improveAccessibility();
 frame.append(chat);
 
-// deep-chat's input is a contenteditable div: give it a name, and make the submit icon a real control.
+// deep-chat's input is a contenteditable div and its submit button an icon: give both
+// a Japanese name, and let the keyboard press the icon.
 function improveAccessibility() {
   const root = chat.shadowRoot;
   const input = root?.getElementById("text-input");
-  if (input && !input.hasAttribute("aria-label")) {
+  if (input) {
     input.setAttribute("role", "textbox");
     input.setAttribute("aria-multiline", "true");
     input.setAttribute("aria-label", TEXT.inputLabel);
   }
   const submit = root?.querySelector(".input-button");
-  if (submit && !submit.hasAttribute("role")) {
+  if (submit && !submit.dataset.egovKeys) {
+    submit.dataset.egovKeys = "1";
     submit.setAttribute("role", "button");
     submit.setAttribute("tabindex", "0");
     submit.setAttribute("aria-label", TEXT.submitLabel);
@@ -154,17 +164,31 @@ window.addEventListener(
 
 let busy = false;
 let generation = 0; // bumped by a restart, so late answers to the old conversation are dropped
+let turns = 0;
 
-function setBusy(on) {
-  if (on === busy) return;
-  busy = on;
-  chat.displayLoadingBubble.toggle(on ? {} : undefined);
-  if (on) announce(TEXT.waiting);
+// While a message is on its way: the typing indicator, aria-busy, and no second message.
+function startTurn() {
+  busy = true;
+  frame.setAttribute("aria-busy", "true");
+  chat.displayLoadingBubble.toggle({});
+  announce(TEXT.waiting);
+}
+
+function stopTyping() {
+  const last = chat.shadowRoot?.querySelector("#messages > :last-child .deep-chat-loading-message-bubble");
+  if (last) chat.displayLoadingBubble.toggle();
+}
+
+function endTurn() {
+  busy = false;
+  turns += 1;
+  frame.setAttribute("aria-busy", "false");
+  frame.dataset.turns = String(turns); // lets tests wait for an answer
 }
 
 function announce(text) {
   status.textContent = "";
-  // a fresh text node so that repeated messages are read again
+  // set after a pause so that a repeated message is read again
   setTimeout(() => (status.textContent = text), 50);
 }
 
@@ -180,10 +204,10 @@ function botMessages(data) {
     .filter((m) => m.text || m.buttons.length);
 }
 
-// Sends one message; returns the messages to show (the bot's, or an error with retry).
+// Sends one message and stores what to show: the bot's messages, or an error with a
+// retry button. Returns them as deep-chat messages, or null for a restarted conversation.
 async function exchange(payload, text) {
   const mine = generation;
-  setBusy(true);
   let replies;
   try {
     const response = await fetch(webhook, {
@@ -198,52 +222,59 @@ async function exchange(payload, text) {
     const message = err.status ? TEXT.failed.replace("{status}", err.status) : TEXT.unreachable;
     replies = [{ role: "ai", kind: "error", retry: true, text: message, pending: { payload, text } }];
   }
-  if (mine !== generation) return [];
-  setBusy(false);
+  if (mine !== generation) return null;
+  stopTyping();
   announce(replies.map(spokenText).join(" "));
-  return replies.map((m) => [m, remember(m)]);
+  return replies.map((m) => toDeepChat(m, remember(m)));
 }
 
 async function onUserMessage(body, signals) {
   const sent = body?.messages?.[0] ?? {};
   const text = typeof sent.text === "string" ? sent.text : "";
   const payload = typeof sent.custom?.payload === "string" ? sent.custom.payload : text;
-  const user = { role: "user", text };
+  const index = remember({ role: "user", text });
   // deep-chat renders typed text as Markdown; show exactly what was typed instead.
-  const index = remember(user);
   const literal = literalMarkdown(text);
   if (literal !== text) chat.updateMessage({ text: literal }, index);
+  startTurn();
   const replies = await exchange(payload, text);
-  signals.onResponse(replies.map(([m, i]) => toDeepChat(m, i)));
+  await signals.onResponse(replies ?? []);
+  if (replies) endTurn();
 }
 
-function choose(button) {
-  if (!button || busy) return;
-  chat.submitUserMessage({ text: button.textContent, custom: { payload: button.dataset.payload } });
+// A quick reply or a topic: the title is shown as the user's message, the payload is sent.
+function choose(title, payload, event) {
+  if (busy || !title || !payload) return;
+  chat.submitUserMessage({ text: title, custom: { payload } });
+  if (event?.detail === 0) chat.focusInput(); // pressed with the keyboard: carry on typing there
 }
 
 async function retry(button) {
   const index = Number(button?.dataset.index);
   const failed = state.messages[index];
   if (busy || !failed || failed.kind !== "error" || !failed.pending) return;
-  // The error (and its button) gives way to a short note; the user's message stays above it.
+  // The error and its button give way to a short note; the user's message stays above it.
   const note = { role: "ai", kind: "note", text: TEXT.retried };
   state.messages[index] = note;
   save();
   chat.updateMessage({ html: messageHtml(note) }, index);
-  chat.disableSubmitButton(true); // typed messages wait until this answer is in
+  chat.disableSubmitButton(true); // a typed message waits until this answer is in
+  startTurn();
   const replies = await exchange(failed.pending.payload, failed.pending.text);
-  for (const [m, i] of replies) chat.addMessage(toDeepChat(m, i));
+  for (const message of replies ?? []) chat.addMessage(message);
   chat.disableSubmitButton(false);
+  if (replies) endTurn();
 }
 
 function restart() {
   const old = state.sender;
   generation += 1;
-  setBusy(false);
+  stopTyping();
   state = { sender: newSender(), messages: [] };
   save();
   chat.clearMessages(true);
+  chat.disableSubmitButton(false);
+  endTurn();
   announce(TEXT.restarted);
   // Let the server forget the old conversation too; nothing depends on the answer.
   fetch(webhook, {
@@ -256,10 +287,11 @@ function restart() {
 // --- the rest of the page ---------------------------------------------------------
 
 for (const topic of document.querySelectorAll("button.topic")) {
-  topic.addEventListener("click", () => {
-    if (busy) return;
-    chat.submitUserMessage({ text: topic.textContent.trim(), custom: { payload: topic.dataset.payload } });
+  topic.addEventListener("click", (event) => {
+    choose(topic.textContent.trim(), topic.dataset.payload, event);
     frame.scrollIntoView({ block: "nearest", behavior: "smooth" });
   });
 }
 document.getElementById("restart").addEventListener("click", restart);
+frame.setAttribute("aria-busy", "false");
+frame.dataset.turns = "0";

@@ -1,0 +1,326 @@
+"""Understanding quality for `make bench`: trains each system from scratch and scores
+it on the held-out tests/test_nlu.yml (never trained on).
+
+Systems (all trained on the same data/nlu examples):
+- project: config.yml as it is;
+- project + LogisticRegression: config.yml with LogisticRegressionClassifier instead of DIET;
+- Rasa without GiNZA: NFKC + components.tokenizers.ScriptTokenizer + the project's
+  character n-gram CountVectors + the project's DIET and FallbackClassifier;
+- TF-IDF nearest example: scikit-learn, character n-grams, cosine similarity to the
+  closest training example, NFKC-normalised text; no Rasa at all.
+
+Rasa models are loaded with Agent.load and queried with `agent.parse_message`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TRAIN_DIR = ROOT / "data" / "nlu"
+TEST_FILE = ROOT / "tests" / "test_nlu.yml"
+RASA = ROOT / ".venv" / "bin" / "rasa"
+FALLBACK, OOS = "nlu_fallback", "out_of_scope"
+REJECTED = {FALLBACK, OOS}
+
+# Fallback sweep: every system gets its threshold chosen by the same rule on the test file.
+THRESHOLDS = [round(0.01 * i, 2) for i in range(0, 96)]
+AMBIGUITIES = [0.0, 0.02, 0.05, 0.08, 0.1, 0.15, 0.2]
+MAX_FALSE_FALLBACK = 0.03
+
+# components that exist only to feed GiNZA features (dropped for "Rasa without GiNZA")
+GINZA_ONLY = {"components.ginza.GinzaNLP", "SpacyNLP", "SpacyTokenizer", "SpacyFeaturizer", "components.ginza.DropSpacyDoc"}
+
+
+@dataclass
+class Prediction:
+    text: str
+    label: str
+    ranking: list[tuple[str, float]]  # the classifier's own ranking, nlu_fallback removed
+    served: str  # what the model answers as configured (may be nlu_fallback)
+    ms: float = 0.0
+
+
+@dataclass
+class System:
+    key: str
+    title: str
+    kind: str  # "rasa" or "tfidf"
+    config: dict[str, Any] | None = None
+    full_training: bool = False  # domain + rules too (the project model)
+    model: Path | None = None
+    train_s: float | None = None
+    load_s: float | None = None
+    predictions: list[Prediction] = field(default_factory=list)
+    fallback: tuple[float, float] | None = None  # (threshold, ambiguity) as configured
+
+
+# ---------------------------------------------------------------- data
+
+
+def nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def load_examples(path: Path) -> list[tuple[str, str]]:
+    """(text, intent) for every example in a Rasa NLU YAML file or folder."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(path))
+    return [(ex.get("text"), ex.get("intent")) for ex in data.intent_examples]
+
+
+# ---------------------------------------------------------------- configs
+
+
+def read_config(path: Path = ROOT / "config.yml") -> dict[str, Any]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def fallback_of(config: dict[str, Any]) -> tuple[float, float] | None:
+    for item in config["pipeline"]:
+        if item["name"] == "FallbackClassifier":
+            return float(item.get("threshold", 0.3)), float(item.get("ambiguity_threshold", 0.1))
+    return None
+
+
+def with_logistic_regression(config: dict[str, Any]) -> dict[str, Any]:
+    """The project's pipeline with LogisticRegressionClassifier in DIET's place."""
+    config = copy.deepcopy(config)
+    pipeline = []
+    for item in config["pipeline"]:
+        if item["name"] == "DIETClassifier":
+            item = {"name": "LogisticRegressionClassifier", "max_iter": 1000, "random_state": 42}
+        pipeline.append(item)
+    config["pipeline"] = pipeline
+    return config
+
+
+def without_ginza(config: dict[str, Any]) -> dict[str, Any]:
+    """Tokenizer without a model, the project's char n-gram CountVectors, same classifier."""
+    config = copy.deepcopy(config)
+    pipeline = []
+    for item in config["pipeline"]:
+        name = item["name"]
+        if name == "SpacyTokenizer":
+            pipeline.append({"name": "components.tokenizers.ScriptTokenizer"})
+        elif name in GINZA_ONLY:
+            continue
+        elif name == "CountVectorsFeaturizer" and item.get("analyzer", "word") == "word":
+            continue  # word/lemma counts need GiNZA's tokens
+        else:
+            pipeline.append(item)
+    config["pipeline"] = pipeline
+    return config
+
+
+def systems_under_test() -> list[System]:
+    project = read_config()
+    return [
+        System("project", "project (config.yml: GiNZA + DIET)", "rasa", project, full_training=True),
+        System("project_lr", "project pipeline, LogisticRegression instead of DIET", "rasa", with_logistic_regression(project)),
+        System("no_ginza", "Rasa without GiNZA (script tokenizer + char n-grams + DIET)", "rasa", without_ginza(project)),
+        System("tfidf", "TF-IDF char n-gram nearest example (scikit-learn)", "tfidf"),
+    ]
+
+
+# ---------------------------------------------------------------- training
+
+
+def train(system: System, out_dir: Path, log_dir: Path) -> None:
+    """Trains from scratch (empty cache) into out_dir/<key>.tar.gz and times it."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    config_path = out_dir / f"{system.key}.config.yml"
+    config_path.write_text(yaml.safe_dump(system.config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with tempfile.TemporaryDirectory(prefix="bench-cache-") as cache:
+        env = {**os.environ, "RASA_CACHE_DIRECTORY": cache, "PYTHONPATH": str(ROOT)}
+        if system.full_training:
+            cmd = [str(RASA), "train", "--config", str(config_path), "--domain", str(ROOT / "domain.yml"), "--data", str(ROOT / "data"), "--force"]
+        else:
+            cmd = [str(RASA), "train", "nlu", "--config", str(config_path), "--nlu", str(TRAIN_DIR)]
+        cmd += ["--out", str(out_dir), "--fixed-model-name", system.key]
+        log = log_dir / f"train-{system.key}.log"
+        start = time.perf_counter()
+        with log.open("w") as fh:
+            done = subprocess.run(cmd, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
+        system.train_s = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"training {system.key} failed; see {log}")
+    system.model = out_dir / f"{system.key}.tar.gz"
+
+
+# ---------------------------------------------------------------- prediction
+
+
+def quiet_rasa() -> None:
+    logging.disable(logging.INFO)
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+
+async def _parse_all(model: Path, tests: list[tuple[str, str]]) -> tuple[list[Prediction], float]:
+    from rasa.core.agent import Agent
+
+    start = time.perf_counter()
+    agent = Agent.load(str(model))
+    load_s = time.perf_counter() - start
+    await agent.parse_message("こんにちは")  # first call builds TF functions
+    predictions = []
+    for text, label in tests:
+        t0 = time.perf_counter()
+        result = await agent.parse_message(text)
+        ms = 1000 * (time.perf_counter() - t0)
+        ranking = [(r["name"], float(r["confidence"])) for r in result.get("intent_ranking") or [] if r["name"] != FALLBACK]
+        served = (result.get("intent") or {}).get("name") or FALLBACK
+        predictions.append(Prediction(text, label, ranking, served, ms))
+    return predictions, load_s
+
+
+def predict_rasa(system: System, tests: list[tuple[str, str]]) -> None:
+    quiet_rasa()
+    system.predictions, system.load_s = asyncio.run(_parse_all(system.model, tests))
+    system.fallback = fallback_of(system.config)
+
+
+def predict_tfidf(system: System, train_examples: list[tuple[str, str]], tests: list[tuple[str, str]]) -> None:
+    """Nearest training example by cosine similarity of TF-IDF char 1-3-gram vectors."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    start = time.perf_counter()
+    texts = [nfkc(t) for t, _ in train_examples]
+    labels = [i for _, i in train_examples]
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True)
+    matrix = vectorizer.fit_transform(texts)
+    system.train_s = time.perf_counter() - start
+    system.load_s = 0.0
+    predictions = []
+    for text, label in tests:
+        t0 = time.perf_counter()
+        sims = (matrix @ vectorizer.transform([nfkc(text)]).T).toarray().ravel()
+        best: dict[str, float] = {}
+        for idx in np.argsort(-sims):
+            best.setdefault(labels[idx], float(sims[idx]))
+            if len(best) >= 10:
+                break
+        ranking = sorted(best.items(), key=lambda kv: -kv[1])
+        ms = 1000 * (time.perf_counter() - t0)
+        predictions.append(Prediction(text, label, ranking, ranking[0][0], ms))
+    system.predictions = predictions
+
+
+# ---------------------------------------------------------------- metrics
+
+
+def decide(p: Prediction, threshold: float, ambiguity: float) -> str:
+    """What a FallbackClassifier with these settings would answer."""
+    if not p.ranking:
+        return FALLBACK
+    top = p.ranking[0][1]
+    second = p.ranking[1][1] if len(p.ranking) > 1 else 0.0
+    if top < threshold or (top - second) < ambiguity:
+        return FALLBACK
+    return p.ranking[0][0]
+
+
+def score(predictions: list[Prediction], answers: list[str]) -> dict[str, float]:
+    """Top-1/top-3/macro-F1 of the classifier; OOS recall and false fallback of the answers."""
+    from sklearn.metrics import f1_score
+
+    labels = [p.label for p in predictions]
+    top1 = [p.ranking[0][0] if p.ranking else FALLBACK for p in predictions]
+    oos = [a for p, a in zip(predictions, answers, strict=True) if p.label == OOS]
+    inscope = [a for p, a in zip(predictions, answers, strict=True) if p.label != OOS]
+    routed = sum(a == p.label or (p.label == OOS and a in REJECTED) for p, a in zip(predictions, answers, strict=True))
+    ms = sorted(p.ms for p in predictions)
+    return {
+        "n": len(predictions),
+        "top1": sum(t == y for t, y in zip(top1, labels, strict=True)) / len(labels),
+        "macro_f1": float(f1_score(labels, top1, labels=sorted(set(labels)), average="macro", zero_division=0)),
+        "top3": sum(p.label in [name for name, _ in p.ranking[:3]] for p in predictions) / len(predictions),
+        "oos_recall": sum(a in REJECTED for a in oos) / max(1, len(oos)),
+        "false_fallback": sum(a in REJECTED for a in inscope) / max(1, len(inscope)),
+        "routed": routed / len(predictions),
+        "parse_ms_p50": statistics.median(ms),
+        "parse_ms_p95": ms[min(len(ms) - 1, int(0.95 * len(ms)))],
+    }
+
+
+def sweep(predictions: list[Prediction]) -> list[dict[str, float]]:
+    rows = []
+    for t in THRESHOLDS:
+        for a in AMBIGUITIES:
+            s = score(predictions, [decide(p, t, a) for p in predictions])
+            rows.append({"threshold": t, "ambiguity": a, "oos_recall": s["oos_recall"], "false_fallback": s["false_fallback"]})
+    return rows
+
+
+def best_fallback(rows: list[dict[str, float]]) -> dict[str, float]:
+    """Highest OOS recall with false fallback ≤ 3 %; ties: fewer false fallbacks, lower settings."""
+    ok = [r for r in rows if r["false_fallback"] <= MAX_FALSE_FALLBACK]
+    if ok:
+        return max(ok, key=lambda r: (r["oos_recall"], -r["false_fallback"], -r["threshold"], -r["ambiguity"]))
+    return max(rows, key=lambda r: (r["oos_recall"] - r["false_fallback"], -r["threshold"]))
+
+
+def evaluate(system: System) -> dict[str, Any]:
+    """Scores at the fallback chosen by the sweep and, for Rasa models, as configured."""
+    preds = system.predictions
+    rows = sweep(preds)
+    tuned = best_fallback(rows)
+    result: dict[str, Any] = {
+        "key": system.key,
+        "title": system.title,
+        "train_s": system.train_s,
+        "load_s": system.load_s,
+        "tuned_fallback": {"threshold": tuned["threshold"], "ambiguity": tuned["ambiguity"]},
+        "tuned": score(preds, [decide(p, tuned["threshold"], tuned["ambiguity"]) for p in preds]),
+        "sweep": rows,
+    }
+    if system.kind == "rasa":
+        result["configured_fallback"] = system.fallback
+        result["served"] = score(preds, [p.served for p in preds])
+    return result
+
+
+def confusion(predictions: list[Prediction], answers: list[str]) -> tuple[list[str], list[str], list[list[int]]]:
+    rows = sorted({p.label for p in predictions})
+    cols = rows + [FALLBACK] if FALLBACK in answers else rows
+    cols += sorted({a for a in answers if a not in cols})
+    index_r, index_c = {k: i for i, k in enumerate(rows)}, {k: i for i, k in enumerate(cols)}
+    matrix = [[0] * len(cols) for _ in rows]
+    for p, a in zip(predictions, answers, strict=True):
+        matrix[index_r[p.label]][index_c[a]] += 1
+    return rows, cols, matrix
+
+
+def errors(predictions: list[Prediction], answers: list[str]) -> list[dict[str, Any]]:
+    out = []
+    for p, a in zip(predictions, answers, strict=True):
+        top = p.ranking[0] if p.ranking else (FALLBACK, 0.0)
+        if top[0] != p.label or (p.label != OOS and a in REJECTED) or (p.label == OOS and a not in REJECTED):
+            out.append({"text": p.text, "label": p.label, "top1": top[0], "confidence": round(top[1], 3), "answer": a})
+    return out
+
+
+def per_intent_f1(predictions: list[Prediction]) -> dict[str, dict[str, float]]:
+    from sklearn.metrics import precision_recall_fscore_support
+
+    labels = [p.label for p in predictions]
+    top1 = [p.ranking[0][0] if p.ranking else FALLBACK for p in predictions]
+    names = sorted(set(labels))
+    prec, rec, f1, support = precision_recall_fscore_support(labels, top1, labels=names, zero_division=0)
+    return {n: {"precision": float(a), "recall": float(b), "f1": float(c), "support": int(d)} for n, a, b, c, d in zip(names, prec, rec, f1, support, strict=True)}

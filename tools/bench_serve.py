@@ -1,0 +1,120 @@
+"""Serving figures for `make bench`.
+
+Starts the action server and the Rasa server exactly as the e2e tests do
+(tests/e2e/conftest.py `start_servers`: same commands and arguments as `make run`,
+SQLite tracker store, in-memory lock store), then drives conversations from a separate
+process (tools/bench_load.py) at several concurrency levels. Parse-only latency needs
+`rasa run --enable-api`, so a second Rasa instance is started for it alone, with an
+auth token, after the first pair is stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+
+
+def _e2e_harness():
+    """tests/e2e/conftest.py as a module (tests/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("e2e_conftest", ROOT / "tests" / "e2e" / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def children() -> dict[int, str]:
+    """pid → command line of this process's direct children."""
+    me, found = os.getpid(), {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid == me:
+                found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def memory_mib(pid: int) -> dict[str, float]:
+    """Resident set now and its peak, MiB."""
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            out["rss_mib" if key == "VmRSS" else "peak_rss_mib"] = int(value.split()[0]) / 1024
+    return out
+
+
+def run_client(*args: str) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "tools.bench_load", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    if done.returncode != 0:
+        raise RuntimeError(f"load client failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def conversations(model: Path, levels: list[int], turns: int, log: callable = print) -> dict[str, Any]:
+    harness = _e2e_harness()
+    harness.MODEL = model
+    with tempfile.TemporaryDirectory(prefix="bench-servers-") as tmp:
+        start = time.perf_counter()
+        with contextlib.contextmanager(harness.start_servers)(Path(tmp)) as servers:
+            ready_s = time.perf_counter() - start
+            procs = children()
+            rasa_pid = next(p for p, cmd in procs.items() if " run --model" in cmd)
+            actions_pid = next(p for p, cmd in procs.items() if " run actions" in cmd)
+            idle = {"rasa": memory_mib(rasa_pid), "actions": memory_mib(actions_pid)}
+            log(f"  servers up in {ready_s:.1f} s; warming up")
+            run_client("conversations", "--url", servers.rasa_url, "--users", "2", "--turns", "16")
+            results = []
+            for users in levels:
+                result = run_client("conversations", "--url", servers.rasa_url, "--users", str(users), "--turns", str(turns))
+                log(
+                    f"  {users:3d} users × {turns} turns: p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms, "
+                    f"p99 {result['p99_ms']:.1f} ms, {result['throughput_per_s']:.1f} turns/s, errors {result['errors']}"
+                )
+                results.append(result)
+            loaded = {"rasa": memory_mib(rasa_pid), "actions": memory_mib(actions_pid)}
+    return {"ready_s": ready_s, "levels": results, "memory_idle": idle, "memory_after_load": loaded}
+
+
+def parse_only(model: Path, texts: list[str], rounds: int = 3, log: callable = print) -> dict[str, Any]:
+    harness = _e2e_harness()
+    port, token = harness.free_port(), secrets.token_hex(16)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"}
+    with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
+        texts_file = Path(tmp) / "texts.json"
+        texts_file.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+        log_file = Path(tmp) / "rasa-api.log"
+        cmd = [str(VENV_BIN / "rasa"), "run", "--enable-api", "--auth-token", token, "--model", str(model), "--port", str(port)]
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=log_file.open("w"), stderr=subprocess.STDOUT)
+        try:
+            harness.wait_until_up(f"http://127.0.0.1:{port}/", proc, log_file)
+            ready_s = time.perf_counter() - start
+            result = run_client("parse", "--url", f"http://127.0.0.1:{port}", "--token", token, "--texts", str(texts_file), "--rounds", str(rounds))
+            result["ready_s"] = ready_s
+            result["memory"] = memory_mib(proc.pid)
+            log(f"  /model/parse: p50 {result['p50_ms']:.2f} ms, p95 {result['p95_ms']:.2f} ms over {result['ok']} requests, errors {result['errors']}")
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    return result
