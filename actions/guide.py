@@ -195,6 +195,8 @@ class Engine:
     def start(self, state: State | None, flow_id: str) -> Turn:
         if flow_id not in self.flows:
             return Turn(state, [Say("utter_guide_unavailable")])
+        if state and state.get("awaiting") in ACTIVE and state.get("flow") == flow_id:
+            return self.resume(state)  # the same question again: stay where the user is (「最初から」 restarts)
         paused = None
         if state and state.get("awaiting") in ACTIVE and state.get("flow") != flow_id:
             paused = copy.deepcopy(state)

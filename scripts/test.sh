@@ -28,7 +28,7 @@ step "rasa train (only when data/config/domain changed; from scratch on a fresh 
 make --no-print-directory train
 
 step "rasa test: test stories, failing on any prediction error"
-$RASA test core --model "$MODEL" --stories tests --fail-on-prediction-errors --out results/stories
+$RASA test core --model "$MODEL" --stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories
 
 step "rasa test nlu: held-out test file"
 $RASA test nlu --model "$MODEL" --nlu tests/test_nlu.yml --out results/nlu

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from actions.content import parse_flows
@@ -190,3 +192,43 @@ def test_step_list_edited_shorter_moves_to_new_last_step(tmp_path, flows):
 def test_every_flow_starts(engine, flow_id):
     turn = engine.start(None, flow_id)
     assert turn.says and (turn.state or turn.form)
+
+
+def explore(engine, flow_id):
+    """Every node and every step the engine shows, following every branch from the start."""
+    shown, seen_states = set(), set()
+    todo = [engine.start(None, flow_id)]
+    while todo:
+        turn = todo.pop()
+        for say in turn.says:
+            shown.add(say.values.get("text") or say.values.get("step_text") or say.text or say.response)
+        state = turn.state
+        if not state or json.dumps(state, sort_keys=True) in seen_states:
+            continue
+        seen_states.add(json.dumps(state, sort_keys=True))
+        if state["awaiting"] == "step":
+            todo.append(engine.next(state))
+        elif state["awaiting"] == "choice":
+            node = engine._node(state)
+            todo += [engine.choose(state, f"{node.id}:{i}") for i in range(len(node.options))]
+    return shown
+
+
+@pytest.mark.parametrize("flow_id", sorted(__import__("actions.content", fromlist=["x"]).load_flows()))
+def test_every_step_and_branch_is_reachable_word_for_word(engine, flows, flow_id):
+    shown = explore(engine, flow_id)
+    reachable_flows = {flow_id} | {n.flow for n in flows[flow_id].nodes.values() if n.type == "goto"}
+    for fid in reachable_flows:
+        for node in flows[fid].nodes.values():
+            if node.type == "procedure":
+                assert set(node.steps) <= shown, (fid, node.id)
+            elif node.type in ("message", "form") and node.text:
+                assert "\n\n".join(node.text) in shown, (fid, node.id)
+            elif node.type == "choice":
+                assert node.text[0] in shown, (fid, node.id)
+
+
+def test_asking_the_same_topic_again_keeps_the_place(engine):
+    state = engine.next(engine.start(None, "phone_changed").state).state
+    turn = engine.start(state, "phone_changed")
+    assert turn.state["step"] == 2 and turn.says[0].values["step"] == 2
