@@ -8,7 +8,7 @@ RASA := source scripts/env.sh && $(VENV)/bin/rasa
 MODEL := models/egov-login-help.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data components -name '*.yml' -o -name '*.py' 2>/dev/null)
 
-.PHONY: run shell test check setup train lint lock bench clean
+.PHONY: run shell test check setup train lint lock bench insights clean
 
 run: setup $(MODEL)            ## start action server + Rasa server (+ help page); Ctrl-C stops all
 	@scripts/run.sh
@@ -41,6 +41,9 @@ lock:                          ## regenerate requirements.lock from requirements
 
 bench: setup $(MODEL)          ## benchmarks (minutes); writes results/bench/
 	@source scripts/env.sh && $(PY) -m tools.bench
+
+insights: setup                ## unanswered questions, outcomes, drop-offs: make insights SINCE=2026-11-01 UNTIL=2026-11-30 [DB=postgresql://…]
+	@source scripts/env.sh && $(PY) -m tools.insights $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until $(UNTIL)) $(if $(DB),--db $(DB))
 
 clean:
 	rm -rf models .rasa results

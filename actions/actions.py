@@ -119,7 +119,9 @@ class ActionDidYouMean(Action):
         buttons = [{"title": flows[item["name"]].title, "payload": f"/{item['name']}"} for item in ranking if item.get("name") in flows][
             : self.MAX_CANDIDATES
         ]
-        buttons.append({"title": response_text(domain, "utter_none_of_these", "-"), "payload": "/deny"})
+        buttons.append(
+            {"title": response_text(domain, "utter_none_of_these", "-"), "payload": "/out_of_scope"}
+        )  # the two-stage fallback reads out_of_scope as "none of these"
         dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
         return []
 

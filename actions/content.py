@@ -75,10 +75,25 @@ class _LineDict(dict):
 
 
 class _LineLoader(yaml.SafeLoader):
+    """SafeLoader whose mappings (nested ones too) remember the line of their key."""
+
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
-        mapping = _LineDict(super().construct_mapping(node, deep=deep))
-        mapping.line = node.start_mark.line + 1
+        mapping = super().construct_mapping(node, deep=deep)
+        for key_node, _ in node.value:
+            value = mapping.get(self.construct_object(key_node))
+            if isinstance(value, _LineDict):
+                value.line = key_node.start_mark.line + 1  # 「ask_registered:」, not its first field
         return mapping
+
+
+def _construct_line_dict(loader: _LineLoader, node: yaml.MappingNode) -> Any:
+    data = _LineDict()
+    data.line = node.start_mark.line + 1
+    yield data
+    data.update(loader.construct_mapping(node))
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_line_dict)
 
 
 def _line(value: Any) -> int:

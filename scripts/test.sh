@@ -8,6 +8,7 @@ PY=.venv/bin/python
 RASA=.venv/bin/rasa
 MODEL=models/egov-login-help.tar.gz
 mkdir -p results
+trap '$PY -m tools.test_report results || true' EXIT   # results/index.html for support staff, also when a step fails
 
 step() { echo; echo "=== $* ==="; }
 
@@ -15,11 +16,8 @@ step "lint (ruff)"
 .venv/bin/ruff check actions channels components tools tests web
 .venv/bin/ruff format --check --quiet actions channels components tools tests web
 
-step "content check (flows, responses, examples)"
+step "content check (flows, responses, examples, rasa data validate)"
 $PY -m tools.check_content
-
-step "rasa data validate"
-$PY -m tools.validate_data
 
 step "unit tests (actions, engine, validators)"
 $PY -m pytest -q tests/unit

@@ -10,7 +10,7 @@ The checks, in order (docs/editors_guide.md lists them with an example message e
   1. YAML syntax, and the same key written twice in one place
   2. schema: Rasa's own schema for domain/data/test files; the keys content/flows.yml knows
   3. flows: every node, branch and flow referenced exists and is reachable; each flow
-     has its intent and a rule that starts it
+     has its intent and a rule that starts it; each intent a rule hands to the guide has a flow
   4. references: every intent, action and form that rules and stories name exists
   5. responses: every response is used; every response the code sends exists; the
      {variables} the code fills in are kept; button payloads name real intents
@@ -49,14 +49,16 @@ MIN_EXAMPLES_OTHER = 10
 MIN_HELD_OUT_FAQ = 5  # held-out sentences per FAQ topic in tests/test_nlu.yml
 BUTTON_ONLY_INTENTS = {"guide_choose", "message_too_long"}  # sent by buttons or the channel, never typed
 BUILTIN_RESPONSES = {"utter_default", "utter_ask_rephrase"}  # sent by Rasa's fallback actions
+# Answers to the bot's last question: ActionGuide hands any intent that is not a flow or a move to Engine.answer.
+ANSWER_INTENTS = {"affirm", "deny", "inform", "guide_choose"}
 BUILTIN_INTENTS = {"nlu_fallback", "restart", "session_start", "back", "out_of_scope"}
 RESPONSE_NAME = re.compile(r"[\"'](utter_\w+)[\"']")
 VARIABLE = re.compile(r"\{(\w+)\}")
 # Responses the engine uses as str.format templates (actions/actions.py make_engine → actions/guide.py).
 NOT_VALUES = {None, "response", "template", "text", "buttons", "image", "json_message", "attachment", "elements", "channel"}
 FORMAT_RESPONSES = {"utter_guide_tried_line": {"summary"}, "utter_guide_progress": {"summary", "step", "total"}}
-# The files an editor changes; copy_project() copies exactly these (plus the code the checks read).
-PROJECT_FILES = ("domain.yml", "config.yml", "content", "data", "tests/test_stories.yml", "tests/test_nlu.yml", "actions")
+# The files an editor changes, and the code the checks read and training needs: what copy_project() copies.
+PROJECT_FILES = ("domain.yml", "config.yml", "content", "data", "tests/test_stories.yml", "tests/test_nlu.yml", "actions", "components")
 
 # Keys content/flows.yml knows: the loader's own fields, so this list follows actions/content.py.
 FLOW_KEYS = {f.name for f in fields(Flow)} - {"id", "line"}
@@ -140,11 +142,18 @@ def response_variables(root: Path = ROOT) -> tuple[dict[str, set[str]], set[str]
 
     Reads `Say("utter_x", {"key": …})` (the engine) and `utter_message(response="utter_x", key=…)`.
     """
+    sources = tuple(path.read_text(encoding="utf-8") for path in sorted((root / "actions").glob("*.py")))
+    given, unknown = _variables_in_code(sources)
+    return {name: set(keys) for name, keys in given.items()}, set(unknown)
+
+
+@lru_cache(maxsize=8)
+def _variables_in_code(sources: tuple[str, ...]) -> tuple[dict[str, set[str]], set[str]]:
     given: dict[str, set[str]] = defaultdict(set)
     unknown: set[str] = set()
-    for path in sorted((root / "actions").glob("*.py")):
+    for source in sources:
         try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
+            tree = ast.parse(source)
         except SyntaxError:
             continue
         for scope in [tree, *(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef))]:
@@ -340,7 +349,9 @@ class Check:
             if keys & {"stories", "rules"}:
                 targets.append((path, CORE_SCHEMA_FILE))
             if not keys & {"nlu", "stories", "rules"}:
-                self.add(path, 1, "このファイルには nlu:、rules:、stories: のどれもありません。先頭の書き方を他のファイルに合わせてください。")
+                self.add(
+                    path, 1, "このファイルには nlu:、rules:、stories: のどれもありません。先頭の書き方を他のファイルに合わせてください。"
+                )
         for path, schema in targets:
             for line, message in schema_errors(path.read_text(encoding="utf-8"), schema):
                 self.add(path, line, message)
@@ -349,7 +360,9 @@ class Check:
     def flow_keys(self) -> None:
         root = compose(self.flows_file)
         flows = child(root, "flows")
-        for key, _value, line in ((k.value, v, k.start_mark.line + 1) for k, v in (root.value if isinstance(root, yaml.MappingNode) else [])):
+        for key, _value, line in (
+            (k.value, v, k.start_mark.line + 1) for k, v in (root.value if isinstance(root, yaml.MappingNode) else [])
+        ):
             if key not in ("version", "flows"):
                 self.add(self.flows_file, line, f"「{key}」という項目は使えません。使えるのは version と flows です。")
         if not isinstance(flows, yaml.MappingNode):
@@ -399,6 +412,7 @@ class Check:
                     line = (where.get((names.group(1), names.group(2))) or where.get((names.group(1), None)) or 1) if names else 1
                 self.add(self.flows_file, line, message)
             return
+        self.flows_for_rules()
         starters = self.rule_starts()
         for flow_id in self.flows:
             line = where.get((flow_id, None), 1)
@@ -416,6 +430,23 @@ class Check:
                     f"（- rule: … → its guided flow の 2 行）をコピーして、2 か所のインテント名を {flow_id} に変えてください。",
                 )
 
+    def flows_for_rules(self) -> None:
+        """An intent a rule hands to action_guide must be a flow, or a move the code knows (次へ, はい…)."""
+        code = set()
+        for name in ("actions.py", "guide.py"):
+            path = self.root / "actions" / name
+            if path.exists():
+                tree = ast.parse(path.read_text(encoding="utf-8"))
+                code |= {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+        for intent in sorted(self.rule_starts() - set(self.flows) - code - ANSWER_INTENTS):
+            where = self.find_line(intent, yaml_files(self.root, "data/rules"))
+            if where:
+                self.add(
+                    *where,
+                    f"インテント「{intent}」はルールで案内フロー（action_guide）に渡されますが、content/flows.yml にフロー「{intent}」がありません。"
+                    "content/flows.yml にフローを追加してください（編集者ガイド 4 節 ③）。",
+                )
+
     def rule_starts(self) -> set[str]:
         """Intents some rule answers with action_guide right away."""
         started = set()
@@ -423,7 +454,12 @@ class Check:
             for rule in (yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}).get("rules") or []:
                 steps = (rule or {}).get("steps") or []
                 for first, second in zip(steps, steps[1:], strict=False):
-                    if isinstance(first, dict) and isinstance(second, dict) and second.get("action") == "action_guide" and "intent" in first:
+                    if (
+                        isinstance(first, dict)
+                        and isinstance(second, dict)
+                        and second.get("action") == "action_guide"
+                        and "intent" in first
+                    ):
                         started.add(first["intent"])
         return started
 
@@ -544,7 +580,11 @@ class Check:
                         "同じ文が 2 つの意味を持つとボットが迷うので、どちらか一方に残してください。",
                     )
                 else:
-                    self.add(ex.path, ex.line, f"例文「{ex.text}」が重複しています（{rel(first.path, self.root)}:{first.line}）。一方を削除してください。")
+                    self.add(
+                        ex.path,
+                        ex.line,
+                        f"例文「{ex.text}」が重複しています（{rel(first.path, self.root)}:{first.line}）。一方を削除してください。",
+                    )
         counts: dict[str, int] = defaultdict(int)
         header: dict[str, tuple[Path, int]] = {}
         for path in yaml_files(self.root, "data/nlu"):
@@ -561,7 +601,7 @@ class Check:
             needed = MIN_EXAMPLES_FAQ if intent in faq else MIN_EXAMPLES_OTHER
             if counts[intent] < needed:
                 path, line = header.get(intent) or (self.root / "domain.yml", self.domain_line("intents", intent))
-                where = "" if intent in header else f" data/nlu/{intent}.yml を作り、"
+                where = "" if intent in header else f"data/nlu/{intent}.yml を作り、"
                 self.add(
                     path,
                     line,
@@ -571,7 +611,11 @@ class Check:
         for intent in counts:
             if intent not in self.intents:
                 ex = next(e for e in training if e.intent == intent)
-                self.add(ex.path, ex.line, f"インテント「{intent}」が domain.yml の intents にありません。domain.yml に追加するか、名前の綴りを確認してください。")
+                self.add(
+                    ex.path,
+                    ex.line,
+                    f"インテント「{intent}」が domain.yml の intents にありません。domain.yml に追加するか、名前の綴りを確認してください。",
+                )
         self.held_out(by_text, faq)
 
     def held_out(self, by_text: dict[str, list[Example]], faq: set[str]) -> None:
@@ -648,7 +692,11 @@ class Check:
             )
         m = re.search(r"The intent '(\w+)' is listed in the domain file, but is not found in the NLU training data", message)
         if m:
-            return domain, self.domain_line("intents", m.group(1)), f"インテント「{m.group(1)}」の例文がありません。data/nlu/ に例文を書いてください。"
+            return (
+                domain,
+                self.domain_line("intents", m.group(1)),
+                f"インテント「{m.group(1)}」の例文がありません。data/nlu/ に例文を書いてください。",
+            )
         conflict = re.search(r"conflict", message, re.I)
         for name in names:
             found = self.find_line(name, data + [domain])
@@ -686,8 +734,10 @@ def schema_errors(text: str, schema: str) -> tuple[tuple[int, str], ...]:
     """(line, Japanese message) for each way text breaks Rasa's schema. Cached: the slow part of the check."""
     from rasa.shared.utils.validation import YamlValidationException, validate_yaml_schema
 
+    if _fast_schema_ok(text, schema):
+        return ()
     found: dict[tuple[int, str], None] = {}
-    try:
+    try:  # Rasa's own validation: slow (ruamel), but it knows the lines
         validate_yaml_schema(text, schema)
     except YamlValidationException as exc:
         for error in exc.validation_errors or []:
@@ -695,6 +745,35 @@ def schema_errors(text: str, schema: str) -> tuple[tuple[int, str], ...]:
     except Exception as exc:  # noqa: BLE001 - Rasa raises several kinds; all are the editor's to fix
         found[(1, f"Rasa がこのファイルを読めません。書き方を他のファイルと見比べてください。（{exc}）")] = None
     return tuple(found)
+
+
+def _fast_schema_ok(text: str, schema: str) -> bool:
+    """Rasa's schema through pykwalify on libyaml-parsed data: ~100× faster than Rasa's loader when all is well."""
+    from pykwalify.core import Core
+    from rasa.shared.utils.validation import SCHEMA_EXTENSIONS_FILE
+
+    logging.getLogger("pykwalify").setLevel(logging.CRITICAL)
+    try:
+        data = yaml.load(text, Loader=_LOADER)
+        core = Core(source_data=data, schema_data=_schema(schema), extensions=[str(_rasa_file(SCHEMA_EXTENSIONS_FILE))])
+        core.validate(raise_exception=False)
+    except Exception:  # noqa: BLE001 - let Rasa's own validation say what is wrong
+        return False
+    return not core.errors
+
+
+@lru_cache(maxsize=8)
+def _schema(schema: str) -> dict:
+    from rasa.shared.utils.io import read_yaml_file
+    from rasa.shared.utils.validation import RESPONSES_SCHEMA_FILE
+
+    return dict(read_yaml_file(_rasa_file(schema)), **read_yaml_file(_rasa_file(RESPONSES_SCHEMA_FILE)))
+
+
+def _rasa_file(relative: str) -> Path:
+    import rasa
+
+    return Path(rasa.__file__).parent / relative
 
 
 def schema_message(error: str) -> str:

@@ -63,7 +63,7 @@ def yaml_syntax(root: Path) -> str:
 
 def duplicate_key(root: Path) -> str:
     path = root / "domain.yml"
-    edit(path, "  utter_goodbye:\n", "  utter_greet:\n    - text: \"やあ\"\n  utter_goodbye:\n")
+    edit(path, "  utter_goodbye:\n", '  utter_greet:\n    - text: "やあ"\n  utter_goodbye:\n')
     return f"domain.yml:{line_of(path, 'utter_greet:', 2)}: 「utter_greet」が同じ場所に 2 回書かれています（{line_of(path, 'utter_greet:')} 行目にもあります）。"
 
 
@@ -89,9 +89,24 @@ def flow_missing_node(root: Path) -> str:
 
 def flow_without_rule(root: Path) -> str:
     path = root / "data" / "rules" / "guide.yml"
-    edit(path, "{intent: email_case_sensitivity}, {action: action_guide}", "{intent: email_case_sensitivity}, {action: utter_support_contact}")
+    edit(
+        path,
+        "{intent: email_case_sensitivity}, {action: action_guide}",
+        "{intent: email_case_sensitivity}, {action: utter_support_contact}",
+    )
     flows = root / "content" / "flows.yml"
     return f"content/flows.yml:{line_of(flows, '  email_case_sensitivity:')}: フロー「email_case_sensitivity」を始めるルールが data/rules/ にありません。"
+
+
+def rule_without_flow(root: Path) -> str:
+    domain = root / "domain.yml"
+    edit(domain, "  # conversation\n", "  - ask_fee\n  # conversation\n")
+    rules = root / "data" / "rules" / "guide.yml"
+    append(rules, "- rule: fee → its guided flow\n  steps: [{intent: ask_fee}, {action: action_guide}]\n")
+    return (
+        f"data/rules/guide.yml:{line_of(rules, 'intent: ask_fee')}: インテント「ask_fee」はルールで案内フロー（action_guide）に渡されますが、"
+        "content/flows.yml にフロー「ask_fee」がありません。"
+    )
 
 
 def rule_unknown_intent(root: Path) -> str:
@@ -108,8 +123,10 @@ def rule_unknown_response(root: Path) -> str:
 
 def orphan_response(root: Path) -> str:
     path = root / "domain.yml"
-    edit(path, "  utter_goodbye:\n", "  utter_see_you:\n    - text: \"またね\"\n  utter_goodbye:\n")
-    return f"domain.yml:{line_of(path, 'utter_see_you:')}: 応答「utter_see_you」はどのルール・ストーリー・アクションからも使われていません。"
+    edit(path, "  utter_goodbye:\n", '  utter_see_you:\n    - text: "またね"\n  utter_goodbye:\n')
+    return (
+        f"domain.yml:{line_of(path, 'utter_see_you:')}: 応答「utter_see_you」はどのルール・ストーリー・アクションからも使われていません。"
+    )
 
 
 def response_missing_for_code(root: Path) -> str:
@@ -196,6 +213,7 @@ CASES: dict[str, Callable[[Path], str]] = {
     "flows.yml の項目名": flow_unknown_key,
     "フローの参照先": flow_missing_node,
     "フローを始めるルール": flow_without_rule,
+    "ルールに対応するフロー": rule_without_flow,
     "ルールのインテント": rule_unknown_intent,
     "ルールの応答": rule_unknown_response,
     "使われていない応答": orphan_response,
@@ -225,9 +243,9 @@ def test_each_mistake_is_reported_with_file_line_and_what_to_do(project, baselin
     # docs/editors_guide.md quotes what the check really prints for this mistake
     first_sentence = message.split(": ", 1)[1].split("。")[0]
     numbers = re.compile(r"\d+")  # line numbers in the guide are from the day it was written
-    assert numbers.sub("N", first_sentence) in numbers.sub("N", GUIDE.read_text(encoding="utf-8")), (
-        f"docs/editors_guide.md does not quote: {first_sentence}"
-    )
+    assert numbers.sub("N", first_sentence) in numbers.sub(
+        "N", GUIDE.read_text(encoding="utf-8")
+    ), f"docs/editors_guide.md does not quote: {first_sentence}"
 
 
 def test_unbroken_copy_passes_the_static_checks(baseline):
@@ -239,7 +257,9 @@ def test_rasa_data_validate_warnings_are_translated_with_line(project):
     domain = project / "domain.yml"
     edit(domain, "  # conversation\n", "  - ask_fee\n  # conversation\n")
     examples = "".join(f"    - 手数料{n}円はかかりますか\n" for n in range(10))
-    (project / "data" / "nlu" / "ask_fee.yml").write_text(f'version: "3.1"\nnlu:\n- intent: ask_fee\n  examples: |\n{examples}', encoding="utf-8")
+    (project / "data" / "nlu" / "ask_fee.yml").write_text(
+        f'version: "3.1"\nnlu:\n- intent: ask_fee\n  examples: |\n{examples}', encoding="utf-8"
+    )
     append(
         project / "tests" / "test_stories.yml",
         "\n- story: fee\n  steps:\n  - user: |\n      手数料はかかりますか\n    intent: ask_fee\n  - action: utter_support_contact\n",
