@@ -32,7 +32,10 @@ fi
 stamp=.venv/.lock-installed
 if [ ! -f "$stamp" ] || ! cmp -s requirements.lock "$stamp"; then
   echo "Installing requirements.lock into .venv (first run takes a few minutes)"
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
+  # (pip warns once per package about this machine's unused local index folders: filtered)
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock 2>&1 \
+    | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+  test "${PIPESTATUS[0]}" -eq 0
   .venv/bin/python -m pip check
   cp requirements.lock "$stamp"
 fi
