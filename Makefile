@@ -8,7 +8,7 @@ RASA := source scripts/env.sh && $(VENV)/bin/rasa
 MODEL := models/egov-login-help.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data components -name '*.yml' -o -name '*.py' 2>/dev/null)
 
-.PHONY: run shell test check setup train lint lock bench insights clean
+.PHONY: run shell test check setup train lint lock bench bench-load audit insights clean
 
 run: setup $(MODEL)            ## start action server + Rasa server (+ help page); Ctrl-C stops all
 	@scripts/run.sh
@@ -41,6 +41,12 @@ lock:                          ## regenerate requirements.lock from requirements
 
 bench: setup $(MODEL)          ## benchmarks (minutes); writes results/bench/
 	@source scripts/env.sh && $(PY) -m tools.bench
+
+bench-load: setup $(MODEL)     ## 100 conversations x 10 turns, two Rasa servers + PostgreSQL + Redis -> results/bench/load.md
+	@source scripts/env.sh && $(PY) -m tools.bench_load
+
+audit:                         ## dependency vulnerability report (pip-audit) -> results/audit/
+	@scripts/audit.sh
 
 insights: setup                ## unanswered questions, outcomes, drop-offs: make insights SINCE=2026-11-01 UNTIL=2026-11-30 [DB=postgresql://…]
 	@source scripts/env.sh && $(PY) -m tools.insights $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until $(UNTIL)) $(if $(DB),--db $(DB))

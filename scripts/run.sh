@@ -31,7 +31,7 @@ wait_for() {  # url name
   return 1
 }
 
-.venv/bin/rasa run actions --port "$ACTIONS_PORT" --actions actions >.rasa/logs/actions.log 2>&1 &
+.venv/bin/rasa run actions --port "$ACTIONS_PORT" --actions actions --logging-config-file config/logging.yml >.rasa/logs/actions.log 2>&1 &
 pids+=($!)
 wait_for "http://localhost:$ACTIONS_PORT/health" "The action server"
 
@@ -40,7 +40,7 @@ if [ "${1:-}" = "--shell" ]; then
   exit 0
 fi
 
-.venv/bin/rasa run --model "$MODEL" --port "$RASA_PORT" --endpoints endpoints.yml \
+.venv/bin/rasa run --model "$MODEL" --port "$RASA_PORT" --endpoints endpoints.yml --logging-config-file config/logging.yml \
   --credentials credentials.yml --cors "http://localhost:$PAGE_PORT" "http://127.0.0.1:$PAGE_PORT" \
   >.rasa/logs/rasa.log 2>&1 &
 pids+=($!)

@@ -35,6 +35,9 @@ $PY -m tools.nlu_gate results/nlu
 step "end-to-end tests (real Rasa and action servers)"
 $PY -m pytest -q tests/e2e
 
+step "reliability: bad input, faults, scale-out (PostgreSQL + Redis), security"
+$PY -m pytest -q tests/reliability
+
 step "browser tests (help page in headless Chromium)"
 # Debian's Chromium and CJK fonts; Playwright drives it (no browser download).
 command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "noto.*cjk" \

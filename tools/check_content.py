@@ -127,7 +127,7 @@ def yaml_files(root: Path, *folders: str) -> list[Path]:
 
 def responses_sent_by_code(root: Path = ROOT) -> set[str]:
     """Response names written as string literals in the actions' code."""
-    code = "\n".join(p.read_text(encoding="utf-8") for p in (root / "actions").glob("*.py"))
+    code = "\n".join(p.read_text(encoding="utf-8") for folder in ("actions", "channels") for p in (root / folder).glob("*.py"))
     return set(RESPONSE_NAME.findall(code))
 
 
@@ -142,7 +142,7 @@ def response_variables(root: Path = ROOT) -> tuple[dict[str, set[str]], set[str]
 
     Reads `Say("utter_x", {"key": …})` (the engine) and `utter_message(response="utter_x", key=…)`.
     """
-    sources = tuple(path.read_text(encoding="utf-8") for path in sorted((root / "actions").glob("*.py")))
+    sources = tuple(path.read_text(encoding="utf-8") for folder in ("actions", "channels") for path in sorted((root / folder).glob("*.py")))
     given, unknown = _variables_in_code(sources)
     return {name: set(keys) for name, keys in given.items()}, set(unknown)
 
@@ -515,7 +515,7 @@ class Check:
                 if not str((variant or {}).get("text") or "").strip():
                     self.add(domain_file, line_of.get(name, 1), f"応答「{name}」の text が空です。利用者に表示する文章を書いてください。")
         for name in sorted(in_code - set(self.responses)):
-            where = self.find_line(name, sorted((self.root / "actions").glob("*.py")))
+            where = self.find_line(name, sorted((self.root / "actions").glob("*.py")) + sorted((self.root / "channels").glob("*.py")))
             self.add(
                 *(where or (domain_file, 1)),
                 f"プログラムが応答「{name}」を使いますが、domain.yml の responses にありません。domain.yml の responses に同じ名前で応答を追加してください。",
