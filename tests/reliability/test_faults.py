@@ -116,8 +116,11 @@ def test_tracker_store_down_then_back(pair, services):
     assert services.events(me) == before  # the refused turns left nothing, nothing was lost
     assert step_text(3) in pair.texts(me, "/guide_next", instance=0)  # recovered, same place
     assert step_text(4) in pair.texts(me, "/guide_next", instance=1)
-    log = pair.rasa[0].log.read_text(encoding="utf-8")
-    assert f"Conversation {me}: the turn could not be processed and was not stored (StoreUnavailable" in log
+    expected = f"Conversation {me}: the turn could not be processed and was not stored (StoreUnavailable"
+    deadline = time.time() + 10  # the server's stdout reaches the log file with some delay
+    while expected not in pair.rasa[0].log.read_text(encoding="utf-8") and time.time() < deadline:
+        time.sleep(0.2)
+    assert expected in pair.rasa[0].log.read_text(encoding="utf-8")
 
 
 def test_lock_store_down_then_back(pair, services):
