@@ -5,6 +5,8 @@ number of turns, cycling through scripted conversations that start guided flows,
 move inside them (/guide_next, 戻って, /guide_all), pick a branch, answer
 「解決しましたか？」, fill the unlock-request form, small talk; every user has its own sender id.
 `parse`: sequential POST /model/parse (needs `rasa run --enable-api`).
+`--think S` pauses 0.5-1.5 × S seconds between a user's turns (a person reading the
+answer); the default 0 sends turns back to back, the harshest case.
 Prints one JSON object on stdout. Bounded: fixed turns, 60 s timeout per request.
 
 Without a mode (`python -m tools.bench_load`): the scale-out load run, 100 concurrent
@@ -20,6 +22,7 @@ import argparse
 import asyncio
 import importlib.util
 import json
+import random
 import sys
 import tempfile
 import time
@@ -96,9 +99,16 @@ def summary(latencies_ms: list[float], wall_s: float, errors: int, extra: dict |
     }
 
 
-async def user(session: aiohttp.ClientSession, url: str, index: int, turns: int, out: list[float], problems: list[str]) -> None:
+async def user(
+    session: aiohttp.ClientSession, url: str, index: int, turns: int, out: list[float], problems: list[str], think: float = 0.0
+) -> None:
     script_no, line, sender = index % len(SCRIPTS), 0, f"bench-{uuid.uuid4().hex[:10]}"
-    for _ in range(turns):
+    rng = random.Random(index)  # the same pauses on every run
+    if think:
+        await asyncio.sleep(rng.uniform(0, think))  # users do not all start in the same millisecond
+    for turn in range(turns):
+        if think and turn:
+            await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
         script = SCRIPTS[script_no]
         message = script[line]
         start = time.perf_counter()
@@ -119,7 +129,7 @@ async def user(session: aiohttp.ClientSession, url: str, index: int, turns: int,
             script_no, line, sender = (script_no + 1) % len(SCRIPTS), 0, f"bench-{uuid.uuid4().hex[:10]}"
 
 
-async def conversations(base: str, users: int, turns: int) -> dict:
+async def conversations(base: str, users: int, turns: int, think: float = 0.0) -> dict:
     url = f"{base}/webhooks/rest/webhook"
     latencies: list[float] = []
     problems: list[str] = []
@@ -127,9 +137,9 @@ async def conversations(base: str, users: int, turns: int) -> dict:
     connector = aiohttp.TCPConnector(limit=users + 4)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
         start = time.perf_counter()
-        await asyncio.gather(*(user(session, url, i, turns, latencies, problems) for i in range(users)))
+        await asyncio.gather(*(user(session, url, i, turns, latencies, problems, think) for i in range(users)))
         wall = time.perf_counter() - start
-    return summary(latencies, wall, len(problems), {"users": users, "turns_per_user": turns, "problems": problems[:10]})
+    return summary(latencies, wall, len(problems), {"users": users, "turns_per_user": turns, "think_s": think, "problems": problems[:10]})
 
 
 async def parse(base: str, token: str, texts: list[str], rounds: int) -> dict:
@@ -392,6 +402,7 @@ def main() -> None:
     c.add_argument("--url", required=True)
     c.add_argument("--users", type=int, required=True)
     c.add_argument("--turns", type=int, required=True)
+    c.add_argument("--think", type=float, default=0.0, help="mean pause between a user's turns, seconds (0: back to back)")
     p = sub.add_parser("parse")
     p.add_argument("--url", required=True)
     p.add_argument("--token", required=True)
@@ -401,7 +412,7 @@ def main() -> None:
     if args.mode is None:
         sys.exit(load_main(args))
     if args.mode == "conversations":
-        result = asyncio.run(conversations(args.url, args.users, args.turns))
+        result = asyncio.run(conversations(args.url, args.users, args.turns, args.think))
     else:
         with open(args.texts, encoding="utf-8") as fh:
             texts = json.load(fh)

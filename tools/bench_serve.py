@@ -68,7 +68,29 @@ def run_client(*args: str) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def conversations(model: Path, levels: list[int], turns: int, log: callable = print) -> dict[str, Any]:
+LOAD_PROBE = """
+import json, sys, time
+t0 = time.perf_counter()
+from rasa.core.agent import Agent
+t1 = time.perf_counter()
+Agent.load(sys.argv[1])
+t2 = time.perf_counter()
+print(json.dumps({"import_s": t1 - t0, "load_s": t2 - t1}))
+"""
+
+
+def model_load(model: Path) -> dict[str, float]:
+    """Agent.load in a fresh process: Rasa's imports, then the model itself."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", LOAD_PROBE, str(model)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise RuntimeError(f"model load probe failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def conversations(
+    model: Path, levels: list[int], turns: int, log: callable = print, think: float = 2.0, think_users: int = 10
+) -> dict[str, Any]:
     harness = _e2e_harness()
     harness.MODEL = model
     with tempfile.TemporaryDirectory(prefix="bench-servers-") as tmp:
@@ -89,8 +111,81 @@ def conversations(model: Path, levels: list[int], turns: int, log: callable = pr
                     f"p99 {result['p99_ms']:.1f} ms, {result['throughput_per_s']:.1f} turns/s, errors {result['errors']}"
                 )
                 results.append(result)
+            paced = run_client(
+                "conversations", "--url", servers.rasa_url, "--users", str(think_users), "--turns", str(turns), "--think", str(think)
+            )
+            log(
+                f"  {think_users:3d} users × {turns} turns, {think:g} s pauses: p50 {paced['p50_ms']:.1f} ms, "
+                f"p95 {paced['p95_ms']:.1f} ms, p99 {paced['p99_ms']:.1f} ms, errors {paced['errors']}"
+            )
             loaded = {"rasa": memory_mib(rasa_pid), "actions": memory_mib(actions_pid)}
-    return {"ready_s": ready_s, "levels": results, "memory_idle": idle, "memory_after_load": loaded}
+    return {"ready_s": ready_s, "levels": results, "paced": paced, "memory_idle": idle, "memory_after_load": loaded}
+
+
+def conversations_in_memory(model: Path, users: int, turns: int, log: callable = print) -> dict[str, Any]:
+    """What-if: the same pair with Rasa's in-memory tracker store instead of SQLite.
+
+    Not how `make run` serves (conversations would not survive a restart); measured to
+    show what the tracker store costs per turn."""
+    harness = _e2e_harness()
+    rasa_port, actions_port = harness.free_port(), harness.free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false"}
+    procs: list[subprocess.Popen] = []
+    with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
+        work = Path(tmp)
+        endpoints = work / "endpoints.yml"
+        endpoints.write_text(
+            f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\ntracker_store:\n  type: InMemoryTrackerStore\nlock_store:\n  type: in_memory\n',
+            encoding="utf-8",
+        )
+        try:
+            procs.append(
+                subprocess.Popen(
+                    [str(VENV_BIN / "rasa"), "run", "actions", "--port", str(actions_port), "--actions", "actions"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=(work / "actions.log").open("w"),
+                    stderr=subprocess.STDOUT,
+                )
+            )
+            procs.append(
+                subprocess.Popen(
+                    [
+                        str(VENV_BIN / "rasa"),
+                        "run",
+                        "--model",
+                        str(model),
+                        "--port",
+                        str(rasa_port),
+                        "--endpoints",
+                        str(endpoints),
+                        "--credentials",
+                        str(ROOT / "credentials.yml"),
+                    ],
+                    cwd=work,
+                    env=env,
+                    stdout=(work / "rasa.log").open("w"),
+                    stderr=subprocess.STDOUT,
+                )
+            )
+            harness.wait_until_up(f"http://127.0.0.1:{actions_port}/health", procs[0], work / "actions.log")
+            harness.wait_until_up(f"http://127.0.0.1:{rasa_port}/", procs[1], work / "rasa.log")
+            url = f"http://127.0.0.1:{rasa_port}"
+            run_client("conversations", "--url", url, "--users", "2", "--turns", "16")
+            result = run_client("conversations", "--url", url, "--users", str(users), "--turns", str(turns))
+            log(
+                f"  in-memory tracker store, {users} users: p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms, "
+                f"{result['throughput_per_s']:.1f} turns/s, errors {result['errors']}"
+            )
+            return result
+        finally:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
 
 
 def parse_only(model: Path, texts: list[str], rounds: int = 3, log: callable = print) -> dict[str, Any]:
@@ -107,10 +202,14 @@ def parse_only(model: Path, texts: list[str], rounds: int = 3, log: callable = p
         try:
             harness.wait_until_up(f"http://127.0.0.1:{port}/", proc, log_file)
             ready_s = time.perf_counter() - start
-            result = run_client("parse", "--url", f"http://127.0.0.1:{port}", "--token", token, "--texts", str(texts_file), "--rounds", str(rounds))
+            result = run_client(
+                "parse", "--url", f"http://127.0.0.1:{port}", "--token", token, "--texts", str(texts_file), "--rounds", str(rounds)
+            )
             result["ready_s"] = ready_s
             result["memory"] = memory_mib(proc.pid)
-            log(f"  /model/parse: p50 {result['p50_ms']:.2f} ms, p95 {result['p95_ms']:.2f} ms over {result['ok']} requests, errors {result['errors']}")
+            log(
+                f"  /model/parse: p50 {result['p50_ms']:.2f} ms, p95 {result['p95_ms']:.2f} ms over {result['ok']} requests, errors {result['errors']}"
+            )
         finally:
             proc.terminate()
             try:

@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-MIN_ACCURACY = 0.85
+MIN_ACCURACY = 0.93
 MIN_FAQ_F1 = 0.80  # any single FAQ topic under this fails too
 
 

@@ -73,8 +73,9 @@ def report(servers, tmp_path_factory) -> dict:
     pick = None
     for text in VAGUE:
         me = sender("dym")
-        buttons = talk(me, text)[-1].get("buttons") or []
-        if len(buttons) > 1:
+        replies = talk(me, text)
+        buttons = replies[-1].get("buttons") or []
+        if kind_of(replies) == "聞き返し（もしかして）" and len(buttons) > 1:  # not a flow's own choice
             pick = (text, buttons[0]["title"])
             servers.talk(me, buttons[0]["payload"])
             break
