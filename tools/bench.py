@@ -78,9 +78,12 @@ def quality(reuse: bool, only: set[str] | None) -> tuple[list[dict[str, Any]], d
             f"false fallback {h['false_fallback']:.3f}  parse p50 {h['parse_ms_p50']:.2f} ms"
         )
         results.append(result)
-    extra["reproducible"] = (
-        reproducibility(project_predictions, models) if project_predictions and not reuse else "not checked (--reuse-models)"
-    )
+    marker = models / "reproducible.json"
+    if project_predictions and not reuse:
+        extra["reproducible"] = reproducibility(project_predictions, models)
+        marker.write_text(json.dumps({"reproducible": extra["reproducible"]}))
+    else:  # --reuse-models: the check made when these models were trained
+        extra["reproducible"] = json.loads(marker.read_text())["reproducible"] if marker.exists() else "not checked (--reuse-models)"
     return results, extra
 
 

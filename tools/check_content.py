@@ -58,7 +58,17 @@ VARIABLE = re.compile(r"\{(\w+)\}")
 NOT_VALUES = {None, "response", "template", "text", "buttons", "image", "json_message", "attachment", "elements", "channel"}
 FORMAT_RESPONSES = {"utter_guide_tried_line": {"summary"}, "utter_guide_progress": {"summary", "step", "total"}}
 # The files an editor changes, and the code the checks read and training needs: what copy_project() copies.
-PROJECT_FILES = ("domain.yml", "config.yml", "content", "data", "tests/test_stories.yml", "tests/test_nlu.yml", "actions", "channels", "components")
+PROJECT_FILES = (
+    "domain.yml",
+    "config.yml",
+    "content",
+    "data",
+    "tests/test_stories.yml",
+    "tests/test_nlu.yml",
+    "actions",
+    "channels",
+    "components",
+)
 
 # Keys content/flows.yml knows: the loader's own fields, so this list follows actions/content.py.
 FLOW_KEYS = {f.name for f in fields(Flow)} - {"id", "line"}
