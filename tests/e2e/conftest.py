@@ -107,6 +107,7 @@ def start_servers(workdir: Path, extra_env: dict[str, str] | None = None, rasa_a
                     str(endpoints),
                     "--credentials",
                     str(ROOT / "credentials.yml"),
+                    *(rasa_args or []),
                 ],
                 cwd=workdir,
                 env=env,
