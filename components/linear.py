@@ -133,8 +133,9 @@ class CharNgramFeaturizer(SparseFeaturizer, GraphComponent):
                 index = vocabulary.get(gram)
                 if index is not None:
                     counts[index] = counts.get(index, 0) + 1
-            indices = np.fromiter(sorted(counts), dtype=np.int32, count=len(counts))
-            tf = np.array([counts[i] for i in indices], dtype=np.float32)
+            keys = sorted(counts)  # plain ints: dict look-ups with numpy scalars are slow
+            indices = np.array(keys, dtype=np.int32)
+            tf = np.array([counts[k] for k in keys], dtype=np.float32)
             values = ((1.0 + np.log(tf)) if self._config["sublinear_tf"] else tf) * self._idf[indices]
             norm = float(np.sqrt(values @ values)) if len(values) else 0.0
             if norm:
@@ -285,11 +286,15 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         logits = self.bias.astype(np.float32).copy()
         sparse, dense = self._blocks(message)
         if sparse is not None and self.sparse_weights.shape[0]:
-            coo = sparse if scipy.sparse.isspmatrix_coo(sparse) else scipy.sparse.coo_matrix(sparse)
-            values = np.asarray(coo.data, dtype=np.float32)
+            if scipy.sparse.isspmatrix_csr(sparse) and sparse.shape[0] == 1:  # CharNgramFeaturizer's own format
+                columns, values = sparse.indices, sparse.data
+            else:
+                coo = sparse if scipy.sparse.isspmatrix_coo(sparse) else scipy.sparse.coo_matrix(sparse)
+                columns, values = coo.col, coo.data
+            values = np.asarray(values, dtype=np.float32)
             norm = float(np.sqrt(values @ values))
             if norm:
-                logits += (values / norm) @ self.sparse_weights[coo.col]
+                logits += (values / norm) @ self.sparse_weights[columns]
         if dense is not None and self.dense_weights.shape[0]:
             vector = dense.ravel()
             norm = float(np.linalg.norm(vector))

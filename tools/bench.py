@@ -55,6 +55,8 @@ def quality(reuse: bool, only: set[str] | None) -> tuple[list[dict[str, Any]], d
                 log(f"  trained from scratch in {system.train_s:.1f} s")
             bench_nlu.predict_rasa(system, tests)
         result = bench_nlu.evaluate(system)
+        if system.key in ("project", "v0_diet"):
+            result["component_costs"] = bench_nlu.component_costs(system.model, [t for t, _ in tests])
         if system.key == "project":
             answers = [p.served for p in system.predictions]
             result["headline"], result["headline_fallback"] = (

@@ -403,3 +403,47 @@ def per_intent_f1(predictions: list[Prediction]) -> dict[str, dict[str, float]]:
         n: {"precision": float(a), "recall": float(b), "f1": float(c), "support": int(d)}
         for n, a, b, c, d in zip(names, prec, rec, f1, support, strict=True)
     }
+
+
+def component_costs(model: Path, texts: list[str], rounds: int = 3) -> dict[str, float]:
+    """Milliseconds per message spent in each node of the NLU graph (in-process), plus
+    the rest of `parse_message` (graph runner, message handling) as "(Rasa overhead)"."""
+    from rasa.core.agent import Agent
+    from rasa.engine import graph
+
+    quiet_rasa()
+    agent = Agent.load(str(model))
+    spent: dict[str, float] = {}
+    original = graph.GraphNode.__call__
+
+    def timed(self, *args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            spent[self._node_name] = spent.get(self._node_name, 0.0) + time.perf_counter() - start
+
+    async def run() -> float:
+        for text in texts[:20]:
+            await agent.parse_message(text)
+        spent.clear()
+        start = time.perf_counter()
+        for _ in range(rounds):
+            for text in texts:
+                await agent.parse_message(text)
+        return time.perf_counter() - start
+
+    graph.GraphNode.__call__ = timed
+    try:
+        total = asyncio.run(run())
+    finally:
+        graph.GraphNode.__call__ = original
+    n = rounds * len(texts)
+    costs = {}
+    for node, seconds in sorted(spent.items(), key=lambda kv: -kv[1]):
+        name = node.removeprefix("run_").rstrip("0123456789")
+        costs[name] = costs.get(name, 0.0) + 1000 * seconds / n
+    costs = {k: v for k, v in costs.items() if v >= 0.005}
+    costs["(Rasa overhead: graph runner, message handling)"] = 1000 * total / n - sum(costs.values())
+    costs["(total parse_message)"] = 1000 * total / n
+    return costs
