@@ -48,9 +48,8 @@ SCRIPTS: list[list[str]] = [
     [  # branch question answered by an entity, then the steps
         "GビズIDでログインしたらHTTP500の内部サーバーエラーが出ます",
         "Microsoftアカウントです",
-        "/guide_next",
-        "/guide_next",
-        "はい",
+        "はい",  # 別アカウントのメールアドレスを変更できましたか？
+        "はい",  # 解決しましたか？
     ],
     [  # small talk, interruption mid-procedure, resume, stop
         "こんにちは",
@@ -67,7 +66,8 @@ SCRIPTS: list[list[str]] = [
         "ロックを解除してもらいたいです",
         "電子申請",
         "taro.yamada@example.com",
-        "はい",
+        "はい",  # not one of the offered fields: the form asks again
+        "やめる",  # stop the request
         "オペレーターと話したい",
         "週末のおすすめの映画は？",
     ],
