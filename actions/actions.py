@@ -11,8 +11,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answers import parse_payload, read_reply
 from actions.content import load_flows
-from actions.guide import Engine, Say, Turn
+from actions.guide import Engine, Say, Turn, is_question
 
 STATE_SLOT = "guide_state"
 OUTCOME_SLOT = "guide_outcome"
@@ -36,12 +37,35 @@ def response_text(domain: dict[str, Any], name: str, default: str) -> str:
     return variants[0].get("text", default) if variants else default
 
 
+def response_buttons(domain: dict[str, Any], name: str) -> list[dict[str, str]]:
+    variants = (domain.get("responses") or {}).get(name) or []
+    return list(variants[0].get("buttons") or []) if variants else []
+
+
 def make_engine(domain: dict[str, Any]) -> Engine:
     return Engine(
         load_flows(),
         tried_format=response_text(domain, "utter_guide_tried_line", "- {summary}"),
         progress_format=response_text(domain, "utter_guide_progress", "{summary} ({step}/{total})"),
+        way_out_buttons=response_buttons(domain, "utter_answer_way_out"),
+        unsure_format=response_text(domain, "utter_guide_unsure_line", "{question} → ?"),
     )
+
+
+def typed_answer(tracker: Tracker, state: dict[str, Any] | None, flows: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """A typed message read as the bot's last question's button (intent and entities
+    of its payload), or as 「わからない」 (guide_unsure). None for a click or no match."""
+    message = tracker.latest_message
+    found = read_reply(message.get("text"), tracker.events, state, flows, (message.get("intent") or {}).get("name"))
+    if found is None:
+        return None
+    _, choice = found
+    return parse_payload(choice.payload) if choice else ("guide_unsure", {})
+
+
+def second_topic(tracker: Tracker) -> str | None:
+    """The other FAQ topic of a two-problem message (components/two_topics.py found it)."""
+    return next((e.get("value") for e in tracker.latest_message.get("entities", []) if e.get("entity") == "second_topic"), None)
 
 
 def latest_entities(tracker: Tracker) -> dict[str, str]:
@@ -65,7 +89,9 @@ def render(turn: Turn, dispatcher: CollectingDispatcher, domain: dict[str, Any])
 
 
 def _utter(dispatcher: CollectingDispatcher, say: Say) -> None:
-    if say.response:
+    if say.response and say.buttons:
+        dispatcher.utter_message(response=say.response, buttons=say.buttons, **say.values)
+    elif say.response:
         dispatcher.utter_message(response=say.response, **say.values)
     else:
         dispatcher.utter_message(text=say.text, buttons=say.buttons)
@@ -82,8 +108,18 @@ class ActionGuide(Action):
         state = engine.checked(tracker.get_slot(STATE_SLOT))
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         entities = latest_entities(tracker)
-        if intent in engine.flows:
-            turn = engine.start(state, intent)
+        text = tracker.latest_message.get("text") or ""
+        typed = typed_answer(tracker, state, engine.flows) if is_question(state) else None
+        if typed:
+            intent, entities = typed  # a typed answer takes the path of the button it names
+        elif is_question(state) and intent == state.get("flow") and not text.startswith("/"):
+            intent = "not_understood"  # the same topic again while its question waits: not an answer
+        if intent == "guide_unsure":
+            turn = engine.unsure(state)
+        elif intent == "not_understood":
+            turn = engine.not_understood(state)
+        elif intent in engine.flows:
+            turn = engine.start(state, intent, text=text, also=second_topic(tracker))
         elif intent in MOVES:
             turn = getattr(engine, MOVES[intent])(state)
         elif intent == "guide_choose":
@@ -119,6 +155,9 @@ class ActionDidYouMean(Action):
         buttons = [{"title": flows[item["name"]].title, "payload": f"/{item['name']}"} for item in ranking if item.get("name") in flows][
             : self.MAX_CANDIDATES
         ]
+        if not buttons:  # nothing to offer: a list of only 「どれにも当てはまらない」 helps nobody
+            dispatcher.utter_message(response="utter_ask_rephrase")
+            return []
         buttons.append(
             {"title": response_text(domain, "utter_none_of_these", "-"), "payload": "/out_of_scope"}
         )  # the two-stage fallback reads out_of_scope as "none of these"
@@ -133,6 +172,5 @@ class ActionShowTopics(Action):
         return "action_show_topics"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        buttons = [{"title": flow.title, "payload": f"/{flow_id}"} for flow_id, flow in load_flows().items()]
-        dispatcher.utter_message(response="utter_topics", buttons=buttons)
+        _utter(dispatcher, make_engine(domain).topics_say())
         return []

@@ -21,6 +21,7 @@ FLOWS_FILE_ENV = "EGOV_FLOWS_FILE"
 
 END = "end"
 NODE_TYPES = ("message", "procedure", "choice", "goto", "form")
+UNSURE_MODES = ("remedies", "topics")
 FORMS = ("unlock_request_form", "deletion_request_form")
 
 
@@ -35,8 +36,19 @@ class ContentError(ValueError):
 @dataclass(frozen=True)
 class Option:
     label: str
-    next: str
+    next: str  # a node of this flow (or end); with `goto`, unused
     match: dict[str, str] = field(default_factory=dict)
+    examples: tuple[str, ...] = ()  # typed answers that mean this option (actions/answers.py)
+    goto: str | None = None  # another flow this option starts
+    at: str | None = None  # the node of that flow to start at (its start when None)
+
+
+@dataclass(frozen=True)
+class Route:
+    """A flow's entry chosen by the user's words (the triage narrows by what was said)."""
+
+    words: tuple[str, ...]
+    start: str
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,7 @@ class Node:
     flow: str | None = None
     form: str | None = None
     summary: str | None = None
+    unsure: str = "remedies"  # 「わからない」 at a choice: every option's remedy, or the topic list
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,8 @@ class Flow:
     nodes: dict[str, Node]
     line: int
     summary: str | None = None
+    routes: tuple[Route, ...] = ()
+    triage: bool = False  # finds the topic from a vague message; never paused, not in the topic list
 
 
 # --- YAML with line numbers -------------------------------------------------
@@ -144,10 +159,16 @@ class _Checker:
             return None
         options: list[Option] = []
         for i, opt in enumerate(raw.get("options") or [], 1):
-            if not isinstance(opt, dict) or not opt.get("label") or not opt.get("next"):
-                self.error(_line(opt) or _line(raw), f"{where} の選択肢 {i} には label と next の両方が必要です。")
+            if not isinstance(opt, dict) or not opt.get("label") or not (opt.get("next") or opt.get("goto")):
+                self.error(_line(opt) or _line(raw), f"{where} の選択肢 {i} には label と、next か goto が必要です。")
                 continue
-            options.append(Option(str(opt["label"]), str(opt["next"]), dict(opt.get("match") or {})))
+            examples = self.texts(opt, "examples", f"{where} の選択肢 {i}")
+            goto = str(opt["goto"]) if opt.get("goto") else None
+            at = str(opt["at"]) if opt.get("at") else None
+            options.append(Option(str(opt["label"]), str(opt.get("next") or END), dict(opt.get("match") or {}), examples, goto, at))
+        unsure = str(raw.get("unsure") or "remedies")
+        if unsure not in UNSURE_MODES:
+            self.error(_line(raw), f"{where} の unsure「{unsure}」は使えません。{', '.join(UNSURE_MODES)} のどちらかにしてください。")
         node = Node(
             id=node_id,
             type=kind,
@@ -162,6 +183,7 @@ class _Checker:
             flow=raw.get("flow"),
             form=raw.get("form"),
             summary=raw.get("summary"),
+            unsure=unsure,
         )
         if kind == "procedure" and not node.steps:
             self.error(node.line, f"{where} は procedure ですが steps がありません。手順を 1 つ以上書いてください。")
@@ -193,6 +215,13 @@ class _Checker:
             node = self.node(flow_id, str(node_id), node_raw)
             if node:
                 nodes[node.id] = node
+        routes = []
+        for i, route in enumerate(raw.get("routes") or [], 1):
+            words = self.texts(route, "words", f"{where} の routes {i}") if isinstance(route, dict) else ()
+            if not words or not route.get("start"):
+                self.error(_line(route) or _line(raw), f"{where} の routes {i} には words（言葉の一覧）と start（ノード名）が必要です。")
+                continue
+            routes.append(Route(words, str(route["start"])))
         return Flow(
             id=flow_id,
             title=str(raw.get("title") or flow_id),
@@ -201,21 +230,32 @@ class _Checker:
             nodes=nodes,
             line=_line(raw),
             summary=raw.get("summary"),
+            routes=tuple(routes),
+            triage=bool(raw.get("triage")),
         )
 
     def links(self, flows: dict[str, Flow]) -> None:
         for flow in flows.values():
-            if flow.start and flow.start not in flow.nodes:
-                self.error(flow.line, f"フロー「{flow.id}」の start「{flow.start}」というノードがありません。")
+            for start in [flow.start] + [r.start for r in flow.routes]:
+                if start and start not in flow.nodes:
+                    self.error(flow.line, f"フロー「{flow.id}」の start「{start}」というノードがありません。")
             for node in flow.nodes.values():
                 where = f"フロー「{flow.id}」のノード「{node.id}」"
                 targets = [node.next] if node.type in ("message", "procedure") else []
-                targets += [o.next for o in node.options]
+                targets += [o.next for o in node.options if not o.goto]
                 for target in targets:
                     if target and target != END and target not in flow.nodes:
                         self.error(node.line, f"{where} の移動先「{target}」というノードがありません。ノード名の綴りを確認してください。")
                 if node.type == "goto" and node.flow and node.flow not in flows:
                     self.error(node.line, f"{where} の移動先フロー「{node.flow}」がありません。")
+                for option in node.options:
+                    if option.goto and option.goto not in flows:
+                        self.error(node.line, f"{where} の選択肢「{option.label}」の goto「{option.goto}」というフローがありません。")
+                    elif option.goto and option.at and option.at not in flows[option.goto].nodes:
+                        self.error(
+                            node.line,
+                            f"{where} の選択肢「{option.label}」の at「{option.at}」というノードがフロー「{option.goto}」にありません。",
+                        )
             for node_id in sorted(set(flow.nodes) - reachable(flow)):
                 self.error(
                     flow.nodes[node_id].line,
@@ -225,13 +265,13 @@ class _Checker:
 
 def reachable(flow: Flow) -> set:
     """Node ids reachable from the flow's start."""
-    seen, todo = set(), [flow.start]
+    seen, todo = set(), [flow.start] + [r.start for r in flow.routes]
     while todo:
         node = flow.nodes.get(todo.pop())
         if not node or node.id in seen:
             continue
         seen.add(node.id)
-        todo += [o.next for o in node.options] + ([node.next] if node.next else [])
+        todo += [o.next for o in node.options if not o.goto] + ([node.next] if node.next else [])
     return seen
 
 

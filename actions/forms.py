@@ -19,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import validators
+from actions.answers import parse_payload, read_reply
 from actions.content import load_flows
 from actions.inquiry import load_requests, render_inquiry, summary_lines
 
@@ -114,7 +115,7 @@ def is_interruption(tracker: Tracker) -> bool:
     name, confidence = intent.get("name"), intent.get("confidence") or 0.0
     if validators.looks_like_secret(tracker.latest_message.get("text")):
         return False  # a pasted key is answered by the field's validator, never acted on
-    wish = name in CONTROL_INTENTS or name in load_flows() or (name or "").startswith("guide_")
+    wish = name in CONTROL_INTENTS or name in load_flows() or ((name or "").startswith("guide_") and name != "guide_unsure")
     if (tracker.latest_message.get("text") or "").startswith("/"):
         return wish  # a button: no doubt about what was meant
     return wish and confidence >= INTERRUPT_CONFIDENCE
@@ -136,6 +137,24 @@ def entity_value(tracker: Tracker, entity: str) -> str | None:
     return next((e.get("value") for e in tracker.latest_message.get("entities", []) if e.get("entity") == entity), None)
 
 
+def as_click(tracker: Tracker) -> bool:
+    """A typed answer that names one of the question's buttons (「これで完了」, 「2」,
+    「この内容で作成する」) becomes that button's intent and entities, as a click
+    would; 「わからない」 becomes skip_field. The extractors then need no special case."""
+    message = tracker.latest_message
+    found = read_reply(message.get("text"), tracker.events, None, {}, (message.get("intent") or {}).get("name"))
+    if found is None:
+        return False
+    _, choice = found
+    intent, entities = parse_payload(choice.payload) if choice else ("skip_field", {})
+    tracker.latest_message = {
+        **message,
+        "intent": {"name": intent, "confidence": 1.0},
+        "entities": [{"entity": k, "value": v} for k, v in entities.items()],
+    }
+    return True
+
+
 class RequestFormValidation(FormValidationAction, ABC):
     """Shared behaviour: take the typed text for the requested slot, count failures,
     and after repeated ones offer a way out (financial-demo's custom_forms pattern)."""
@@ -143,6 +162,12 @@ class RequestFormValidation(FormValidationAction, ABC):
     @abstractmethod
     def name(self) -> str:
         """Abstract, so rasa_sdk does not register this base class as an action."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if as_click(tracker) and tracker.latest_message["intent"]["name"] == "correct_field":
+            # a typed field name at 「修正する項目を選んでください」: the rules only see the NLU's intent
+            return correction(dispatcher, tracker, entity_value(tracker, "field"))
+        return await super().run(dispatcher, tracker, domain)
 
     def _requested(self, tracker: Tracker, slot: str) -> bool:
         return tracker.get_slot("requested_slot") == slot
@@ -156,7 +181,7 @@ class RequestFormValidation(FormValidationAction, ABC):
         if is_interruption(tracker):
             return {}
         intent = tracker.latest_message.get("intent") or {}
-        if intent.get("name") == "skip_field" and (intent.get("confidence") or 0) >= INTERRUPT_CONFIDENCE:
+        if intent.get("name") in ("skip_field", "guide_unsure") and (intent.get("confidence") or 0) >= INTERRUPT_CONFIDENCE:
             return {slot: SKIP}
         return {slot: tracker.latest_message.get("text") or ""}
 
@@ -492,20 +517,24 @@ class ActionCorrectField(Action):
         return "action_correct_field"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        field = entity_value(tracker, "field")
-        if field == "email" and tracker.get_slot("deletion_account_type"):
-            field = "deletion_email"  # the deletion form calls its address deletion_email
-        filled = [s for s in PERSONAL_SLOTS if s in load_requests()["fields"] and tracker.get_slot(s)]
-        if field not in filled:
-            dispatcher.utter_message(response="utter_which_field_to_fix", buttons=fix_buttons(tracker))
-            return [SlotSet("request_confirmed", None)]
-        dispatcher.utter_message(response="utter_field_cleared", label=load_requests()["fields"][field])
-        events = [SlotSet(field, None), SlotSet("request_confirmed", None)]
-        if field in IDENTITY_FIELDS:
-            events.append(SlotSet("identity_choice", field))  # ask the same item again
-        if field == "unlock_service":  # another service needs other fields
-            events += [
-                SlotSet(s, None)
-                for s in ["software_id", "organization_name", "reception_number", "agency", *IDENTITY_FIELDS, "identity_choice"]
-            ]
-        return events
+        return correction(dispatcher, tracker, entity_value(tracker, "field"))
+
+
+def correction(dispatcher: CollectingDispatcher, tracker: Tracker, field: str | None) -> list[EventType]:
+    """Forget one entered value so the form asks it again (or ask which one)."""
+    if field == "email" and tracker.get_slot("deletion_account_type"):
+        field = "deletion_email"  # the deletion form calls its address deletion_email
+    filled = [s for s in PERSONAL_SLOTS if s in load_requests()["fields"] and tracker.get_slot(s)]
+    if field not in filled:
+        dispatcher.utter_message(response="utter_which_field_to_fix", buttons=fix_buttons(tracker))
+        return [SlotSet("request_confirmed", None)]
+    dispatcher.utter_message(response="utter_field_cleared", label=load_requests()["fields"][field])
+    events: list[EventType] = [SlotSet(field, None), SlotSet("request_confirmed", None)]
+    if field in IDENTITY_FIELDS:
+        events.append(SlotSet("identity_choice", field))  # ask the same item again
+    if field == "unlock_service":  # another service needs other fields
+        events += [
+            SlotSet(s, None)
+            for s in ["software_id", "organization_name", "reception_number", "agency", *IDENTITY_FIELDS, "identity_choice"]
+        ]
+    return events

@@ -9,16 +9,20 @@ all Japanese text stays in YAML.
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from actions.content import END, Flow, Node
+from actions.answers import choice_payload, fold
+from actions.content import END, Flow, Node, Option
 
 State = dict[str, Any]
-AWAIT_STEP, AWAIT_CHOICE, AWAIT_RESOLVED = "step", "choice", "resolved"
+AWAIT_STEP, AWAIT_CHOICE, AWAIT_RESOLVED, AWAIT_TOPIC = "step", "choice", "resolved", "topic"
 ACTIVE = (AWAIT_STEP, AWAIT_CHOICE)
 MAX_HOPS = 50  # message/goto chains longer than this are an editor's loop
+# Answers not understood at one question: after the second the bot says it can go
+# on without the answer; the third goes on (every remedy, or the support contact).
+MISSES_BEFORE_WAY_OUT = 2
+MISSES_BEFORE_GOING_ON = 3
 
 
 @dataclass
@@ -41,24 +45,32 @@ class Turn:
     outcome: dict[str, Any] | None = None  # 解決しましたか？ answer, for analytics
 
 
+def is_question(state: Any) -> bool:
+    """The bot waits for the answer to a question of its own (not a step's 次へ)."""
+    return isinstance(state, dict) and (state.get("awaiting") in (AWAIT_CHOICE, AWAIT_RESOLVED, AWAIT_TOPIC) or bool(state.get("offered")))
+
+
 def circled(n: int) -> str:
     """①..⑳ as in the FAQ; plain digits after 20."""
     return chr(0x2460 + n - 1) if 1 <= n <= 20 else f"({n})"
-
-
-def choice_payload(node_id: str, index: int) -> str:
-    return "/guide_choose" + json.dumps({"guide_option": f"{node_id}:{index}"})
 
 
 class Engine:
     """Transitions over one set of flows. `tried_format` renders a handoff line."""
 
     def __init__(
-        self, flows: dict[str, Flow], tried_format: str = "・{summary}", progress_format: str = "{summary} ({step}/{total})"
+        self,
+        flows: dict[str, Flow],
+        tried_format: str = "・{summary}",
+        progress_format: str = "{summary} ({step}/{total})",
+        way_out_buttons: list[dict[str, str]] | None = None,
+        unsure_format: str = "{question} → ?",
     ) -> None:
         self.flows = flows
         self.tried_format = tried_format
         self.progress_format = progress_format
+        self.way_out_buttons = way_out_buttons or []  # 「わからない」 / the support contact, offered after repeated misses
+        self.unsure_format = unsure_format
 
     # --- helpers ---------------------------------------------------------
 
@@ -71,8 +83,22 @@ class Engine:
         return flow.title if flow else ""
 
     @staticmethod
-    def _new_state(flow_id: str, trail: list[str] | None = None, paused: State | None = None) -> State:
-        return {"flow": flow_id, "node": None, "step": 0, "awaiting": None, "history": [], "trail": trail or [], "paused": paused}
+    def _new_state(flow_id: str, trail: list[str] | None = None, paused: State | None = None, also: str | None = None) -> State:
+        return {
+            "flow": flow_id,
+            "node": None,
+            "step": 0,
+            "awaiting": None,
+            "history": [],
+            "trail": trail or [],
+            "paused": paused,
+            "also": also,
+        }
+
+    def topics_say(self) -> Say:
+        """Every FAQ topic as a button, in content order (the triage left out)."""
+        buttons = [{"title": flow.title, "payload": f"/{flow_id}"} for flow_id, flow in self.flows.items() if not flow.triage]
+        return Say("utter_topics", buttons=buttons)
 
     def _remember(self, state: State, summary: str | None) -> None:
         if summary and summary not in state["trail"]:
@@ -83,8 +109,10 @@ class Engine:
         response = "utter_guide_step_first" if step == 1 else "utter_guide_step"
         return Say(response, {"step": step, "total": total, "step_text": node.steps[step - 1]})
 
-    def _choice_says(self, node: Node) -> Say:
+    def _choice_says(self, node: Node, way_out: bool = False) -> Say:
         buttons = [{"title": o.label, "payload": choice_payload(node.id, i)} for i, o in enumerate(node.options)]
+        if way_out or node.unsure == "topics":  # the triage always offers 「わからない」
+            buttons += self.way_out_buttons
         return Say(text=node.text[0] if node.text else "", buttons=buttons)
 
     def _current_says(self, state: State) -> list[Say]:
@@ -154,13 +182,20 @@ class Engine:
         return self._after_end(state, turn)
 
     def _after_end(self, state: State, turn: Turn) -> Turn:
-        """A flow ended: if another was interrupted by it, offer to go back to it."""
+        """A flow ended: if another was interrupted by it, offer to go back to it;
+        if the user's first message named a second problem, offer that one."""
         paused = state.get("paused")
         if paused:
             paused = copy.deepcopy(paused)
             paused["offered"] = True
+            paused["also"] = paused.get("also") or state.get("also")
             turn.says.append(self._resume_offer(paused))
             turn.state = paused
+        elif state.get("also") in self.flows:
+            other = self._new_state(state["also"])
+            other["awaiting"] = AWAIT_TOPIC
+            turn.says.append(Say("utter_offer_other_topic", {"title": self.flows[other["flow"]].title}))
+            turn.state = other
         return turn
 
     def _resume_offer(self, state: State) -> Say:
@@ -192,20 +227,37 @@ class Engine:
 
     # --- user moves ------------------------------------------------------
 
-    def start(self, state: State | None, flow_id: str) -> Turn:
+    def start(self, state: State | None, flow_id: str, text: str = "", also: str | None = None) -> Turn:
+        """Start a flow. `text` (the user's words) picks a triage flow's entry; `also`
+        is a second topic in the same message, offered when this flow has ended."""
         if flow_id not in self.flows:
             return Turn(state, [Say("utter_guide_unavailable")])
         if state and state.get("awaiting") in ACTIVE and state.get("flow") == flow_id:
             return self.resume(state)  # the same question again: stay where the user is (「最初から」 restarts)
         paused = None
-        if state and state.get("awaiting") in ACTIVE and state.get("flow") != flow_id:
+        current = self.flows.get(state.get("flow", "")) if state else None
+        if state and state.get("awaiting") in ACTIVE and state.get("flow") != flow_id and current and not current.triage:
             paused = copy.deepcopy(state)
             paused["paused"] = None
             paused.pop("offered", None)
+            paused.pop("misses", None)
         elif state and state.get("paused"):
             paused = state["paused"]
-        new = self._new_state(flow_id, paused=paused)
-        return self._enter(new, self.flows[flow_id].start, [])
+        if state and state.get("awaiting") == AWAIT_TOPIC and not also:
+            also = state["flow"]  # the second problem is still offered after this one
+        flow = self.flows[flow_id]
+        also = also if also in self.flows and also != flow_id else None
+        says = [Say("utter_two_topics", {"first": flow.title, "second": self.flows[also].title})] if also else []
+        new = self._new_state(flow_id, paused=paused, also=also)
+        return self._enter(new, self._entry(flow, text), says)
+
+    @staticmethod
+    def _entry(flow: Flow, text: str) -> str:
+        folded = fold(text)
+        for route in flow.routes:
+            if any(fold(word) in folded for word in route.words):
+                return route.start
+        return flow.start
 
     def next(self, state: State | None) -> Turn:
         if not state or not state.get("awaiting"):
@@ -219,7 +271,7 @@ class Engine:
                 return Turn(state, [self._step_says(node, state["step"])])
             return self._finish_procedure(state, node)
         if state["awaiting"] == AWAIT_CHOICE:
-            return Turn(state, [Say("utter_guide_choose_first")] + self._current_says(state))
+            return self.not_understood(state)
         return Turn(state, self._current_says(state))
 
     def back(self, state: State | None) -> Turn:
@@ -302,21 +354,36 @@ class Engine:
             # A button from an older message: show where the user really is.
             return Turn(state, self._current_says(state) if state else [Say("utter_guide_nothing_active")])
         state = copy.deepcopy(state)
-        self._remember(state, node.options[int(index)].label and f"{node.text[0]} → {node.options[int(index)].label}")
-        return self._enter(state, node.options[int(index)].next, [])
+        state.pop("misses", None)
+        option = node.options[int(index)]
+        self._remember(state, f"{node.text[0]} → {option.label}")
+        if option.goto:
+            return self._switch(state, option.goto, option.at)
+        return self._enter(state, option.next, [])
+
+    def _switch(self, state: State, flow_id: str, at: str | None) -> Turn:
+        """An option that leads to another flow (the triage's answers): that flow starts,
+        keeping what was said and anything paused."""
+        new = self._new_state(flow_id, trail=state["trail"], paused=state.get("paused"), also=state.get("also"))
+        new["history"] = state["history"] + [[state["flow"], state["node"], 0]]
+        return self._enter(new, at or self.flows[flow_id].start, [])
 
     def answer(self, state: State | None, intent: str, entities: dict[str, str]) -> Turn:
         """A typed answer (affirm/deny, or an entity) to whatever the bot asked last."""
         awaiting = state.get("awaiting") if state else None
         if state and state.get("offered") and intent in ("affirm", "deny"):
             return self.resume(state) if intent == "affirm" else self.stop(state)
+        if awaiting == AWAIT_TOPIC and intent in ("affirm", "deny"):
+            if intent == "affirm":
+                return self.start(None, state["flow"])
+            return Turn(None, [Say("utter_other_topic_declined")])
         if awaiting == AWAIT_CHOICE:
             node = self._node(state)
             for i, opt in enumerate(node.options):
                 wanted = opt.match.get("intent")
                 if (wanted and wanted == intent) or any(entities.get(k) == v for k, v in opt.match.items() if k != "intent"):
                     return self.choose(state, f"{node.id}:{i}")
-            return Turn(state, [Say("utter_guide_choose_first")] + self._current_says(state))
+            return self.not_understood(state)
         if awaiting == AWAIT_RESOLVED and intent in ("affirm", "deny"):
             if intent == "affirm":
                 turn = Turn(None, [Say("utter_glad_resolved")], outcome={"flow": state["flow"], "result": "resolved"})
@@ -326,9 +393,83 @@ class Engine:
             return self.next(state)  # 「はい」 at a step reads as 「できました」, 「飛ばして」 as 次へ
         if awaiting == AWAIT_STEP and intent == "deny":
             return self.failed(state)
+        if is_question(state):
+            return self.not_understood(state)
         return Turn(state, [Say("utter_nothing_to_answer")])
 
-    def position(self, state: State | None) -> tuple[str | None, str | None, int]:
-        if not state:
-            return None, None, 0
-        return state.get("flow"), state.get("node"), state.get("step", 0)
+    def not_understood(self, state: State) -> Turn:
+        """An answer that fits no option: ask again differently each time, never loop."""
+        state = copy.deepcopy(state)
+        misses = state["misses"] = int(state.get("misses") or 0) + 1
+        if misses >= MISSES_BEFORE_GOING_ON:
+            return self.unsure(state)
+        node = self._node(state)
+        if misses >= MISSES_BEFORE_WAY_OUT:
+            if state.get("awaiting") == AWAIT_CHOICE and node:
+                return Turn(state, [Say("utter_answer_not_understood_again"), self._choice_says(node, way_out=True)])
+            return Turn(state, [Say("utter_answer_not_understood_again")] + self._question_says(state))
+        return Turn(state, [Say("utter_answer_not_understood")] + self._question_says(state))
+
+    def _question_says(self, state: State) -> list[Say]:
+        if state.get("offered"):
+            return [self._resume_offer(state)]
+        if state.get("awaiting") == AWAIT_TOPIC:
+            return [Say("utter_offer_other_topic", {"title": self._title(state)})]
+        return self._current_says(state)
+
+    def unsure(self, state: State | None) -> Turn:
+        """「わからない」: go on without the answer, from the FAQ's own text only."""
+        if not state or not is_question(state):
+            return Turn(state, [self.topics_say(), Say("utter_support_contact")])
+        state = copy.deepcopy(state)
+        state.pop("misses", None)
+        node = self._node(state)
+        if state.get("offered") or state.get("awaiting") == AWAIT_TOPIC:
+            return self.stop(state)
+        if state.get("awaiting") == AWAIT_RESOLVED or not node:
+            return self._handoff(state, "unresolved")
+        self._remember(state, self.unsure_format.format(question=node.text[0] if node.text else ""))
+        if node.unsure == "topics":  # the triage: the user cannot name the message
+            return Turn(None, [self.topics_say(), Say("utter_support_contact")], outcome={"flow": state["flow"], "result": "unsure"})
+        says = [Say("utter_unsure_remedies")]
+        for text in self.remedies(state["flow"], node):
+            says.append(Say("utter_guide_message", {"text": text}))
+        says.append(Say("utter_support_contact"))
+        state.update(awaiting=AWAIT_RESOLVED)
+        says.append(Say("utter_ask_resolved"))
+        return Turn(state, says)
+
+    def _target(self, flow_id: str, option: Option) -> tuple[str, str]:
+        if option.goto:
+            return option.goto, option.at or self.flows[option.goto].start
+        return flow_id, option.next
+
+    def remedies(self, flow_id: str, node: Node) -> list[str]:
+        """The FAQ texts a choice's options lead to, as the FAQ lists them: each option's
+        own text first, then what comes after (deeper questions' remedies), once each."""
+        texts: list[str] = []
+        seen = {(flow_id, node.id)}
+        queue = [self._target(flow_id, o) for o in node.options]
+        while queue:
+            flow, node_id = queue.pop(0)
+            for _ in range(MAX_HOPS):
+                if node_id == END or (flow, node_id) in seen:
+                    break
+                seen.add((flow, node_id))
+                current = self.flows[flow].nodes[node_id]
+                if current.type == "goto":
+                    flow, node_id = current.flow, self.flows[current.flow].start
+                    continue
+                if current.type == "choice":
+                    queue += [self._target(flow, o) for o in current.options]
+                    break
+                if current.type == "procedure":
+                    steps = "\n".join(f"{circled(i)} {text}" for i, text in enumerate(current.steps, 1))
+                    texts.append("\n\n".join([*current.intro, steps]))
+                elif current.text:
+                    texts.append("\n\n".join(current.text))
+                if current.type == "form" or not current.next:
+                    break
+                node_id = current.next
+        return list(dict.fromkeys(texts))
+        return ""

@@ -56,7 +56,11 @@ RESPONSE_NAME = re.compile(r"[\"'](utter_\w+)[\"']")
 VARIABLE = re.compile(r"\{(\w+)\}")
 # Responses the engine uses as str.format templates (actions/actions.py make_engine → actions/guide.py).
 NOT_VALUES = {None, "response", "template", "text", "buttons", "image", "json_message", "attachment", "elements", "channel"}
-FORMAT_RESPONSES = {"utter_guide_tried_line": {"summary"}, "utter_guide_progress": {"summary", "step", "total"}}
+FORMAT_RESPONSES = {
+    "utter_guide_tried_line": {"summary"},
+    "utter_guide_progress": {"summary", "step", "total"},
+    "utter_guide_unsure_line": {"question"},
+}
 # The files an editor changes, and the code the checks read and training needs: what copy_project() copies.
 PROJECT_FILES = (
     "domain.yml",
@@ -65,6 +69,7 @@ PROJECT_FILES = (
     "data",
     "tests/test_stories.yml",
     "tests/test_nlu.yml",
+    "tests/nlu_tuning.yml",
     "actions",
     "channels",
     "components",
@@ -275,6 +280,7 @@ class Check:
         self.flows_file = self.root / "content" / "flows.yml"
         self.stories_file = self.root / "tests" / "test_stories.yml"
         self.test_nlu_file = self.root / "tests" / "test_nlu.yml"
+        self.tuning_nlu_file = self.root / "tests" / "nlu_tuning.yml"
         self.domain: dict[str, Any] = {}
         self.domain_node: yaml.Node | None = None
         self.flows: dict[str, Flow] = {}
@@ -306,7 +312,7 @@ class Check:
         return None
 
     def all_yaml(self) -> list[Path]:
-        files = yaml_files(self.root, "data", "content") + [self.stories_file, self.test_nlu_file]
+        files = yaml_files(self.root, "data", "content") + [self.stories_file, self.test_nlu_file, self.tuning_nlu_file]
         return [p for p in files + [self.root / "domain.yml", self.root / "config.yml"] if p.exists()]
 
     # 1. syntax
@@ -631,18 +637,28 @@ class Check:
     def held_out(self, by_text: dict[str, list[Example]], faq: set[str]) -> None:
         if not self.test_nlu_file.exists():
             return
-        held_out, problems = read_examples([self.test_nlu_file], self.root)
+        test_files = [f for f in (self.test_nlu_file, self.tuning_nlu_file) if f.exists()]
+        held_out, problems = read_examples(test_files, self.root)
         self.problems += problems
         count: dict[str, int] = defaultdict(int)
+        in_test: dict[str, Example] = {}
         for ex in held_out:
-            count[ex.intent] += 1
-            if ex.intent not in self.intents and count[ex.intent] == 1:
+            if ex.path == self.test_nlu_file:
+                count[ex.intent] += 1
+            if ex.intent not in self.intents and count[ex.intent] <= 1:
                 self.add(ex.path, ex.line, f"インテント「{ex.intent}」が domain.yml の intents にありません。綴りを確認してください。")
             for twin in by_text.get(normalized(ex.text), []):
                 self.add(
                     ex.path,
                     ex.line,
                     f"テスト用の例文「{ex.text}」が学習データ（{rel(twin.path, self.root)}:{twin.line}）と同じです。テストが甘くなるので、テスト側を別の言い方にしてください。",
+                )
+            twin = in_test.setdefault(normalized(ex.text), ex)
+            if twin is not ex and twin.path != ex.path:
+                self.add(
+                    ex.path,
+                    ex.line,
+                    f"テスト用の例文「{ex.text}」が {rel(twin.path, self.root)}:{twin.line} にもあります。調整用と測定用は別の文にしてください。",
                 )
         end = len(self.test_nlu_file.read_text(encoding="utf-8").splitlines())
         for intent in sorted(faq):

@@ -23,8 +23,9 @@ import yaml
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.actions import ActionDidYouMean, ActionGuide, ActionShowTopics
+from actions.answers import choice_payload
 from actions.content import FLOWS_FILE_ENV, parse_flows
-from actions.guide import Engine, choice_payload
+from actions.guide import Engine
 from tools.check_content import Check, copy_project, read_examples, run
 
 ROOT = Path(__file__).resolve().parents[2]

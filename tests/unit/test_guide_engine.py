@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from actions.answers import choice_payload
 from actions.content import parse_flows
-from actions.guide import AWAIT_CHOICE, AWAIT_RESOLVED, AWAIT_STEP, Engine, choice_payload, circled
+from actions.guide import AWAIT_CHOICE, AWAIT_RESOLVED, AWAIT_STEP, Engine, circled
 
 
 def responses(turn):
