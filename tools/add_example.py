@@ -87,8 +87,8 @@ def add(root: Path, intent: str, text: str, dry_run: bool = False) -> Result:
                 False,
                 f"「{text}」はインテント「{ex.intent}」の例文として {rel(ex.path, root)}:{ex.line} にあります。どちらが正しいか確認してください。",
             )
-    held_out_file = root / "tests" / "test_nlu.yml"
-    held_out, _ = read_examples([held_out_file] if held_out_file.exists() else [], root)
+    test_files = [root / "tests" / name for name in ("test_nlu.yml", "nlu_tuning.yml")]
+    held_out, _ = read_examples([f for f in test_files if f.exists()], root)
     for ex in held_out:
         if normalized(ex.text) == key:
             return Result(

@@ -294,3 +294,94 @@ def test_value_shaped_answer_wins_over_a_confident_faq_intent(domain):
     )
     events, responses, _ = run(ValidateDeletionRequestForm(), domain, t)
     assert slot_events(events)["error_datetime"] is None and responses == ["utter_invalid_datetime_future"]
+
+
+# --- typed answers to the form's buttons (actions/answers.py via forms.as_click) ---------
+
+
+def typed(domain, text, buttons, loop="unlock_request_form", intent="nlu_fallback", **slots):
+    """A tracker whose bot turn ended with `buttons` and whose user then typed `text`."""
+    t = tracker(domain, text=text, intent=intent, confidence=0.3, loop=loop, **slots)
+    t.events = [{"event": "bot", "text": "q", "data": {"buttons": buttons}}, {"event": "user", "text": text}]
+    return t
+
+
+def asked_buttons(domain, name):
+    """A response's buttons as the user receives them (the domain escapes braces as {{ }})."""
+    return [{**b, "payload": b["payload"].replace("{{", "{").replace("}}", "}")} for b in domain["responses"][name][0]["buttons"]]
+
+
+def test_typed_done_title_finishes_the_identity_choice(domain):
+    done = {"title": "これで完了", "payload": '/inform{"identity_choice": "done"}'}
+    items = [{"title": "直近で申請した「到達番号」", "payload": '/inform{"identity_choice": "arrival_number"}'}, done]
+    t = typed(
+        domain,
+        "これで完了",
+        items,
+        requested_slot="identity_choice",
+        unlock_service="egov_application",
+        email="a@example.jp",
+        arrival_number="1234",
+        applicant_name="山田 太郎",
+    )
+    events, _, _ = run(ValidateUnlockRequestForm(), domain, t)
+    assert slot_events(events)["identity_choice"] == "done"
+
+
+@pytest.mark.parametrize("text,expected", [("この内容で作成する", True), ("作成してください", True), ("1", True), ("修正する", None)])
+def test_typed_summary_buttons_answer_the_confirmation(domain, text, expected):
+    t = typed(
+        domain,
+        text,
+        asked_buttons(domain, "utter_ask_request_confirmed"),
+        requested_slot="request_confirmed",
+        unlock_service="policy_proposal",
+        email="a@example.jp",
+        reception_number="123",
+        agency="デジタル庁",
+    )
+    events, responses, _ = run(ValidateUnlockRequestForm(), domain, t)
+    assert slot_events(events)["request_confirmed"] is expected
+    assert ("utter_which_field_to_fix" in responses) == (expected is None)
+
+
+@pytest.mark.parametrize("text,service", [("電子申請", "egov_application"), ("２", "developer_portal"), ("最後の", "policy_proposal")])
+def test_typed_service_choice(domain, text, service):
+    t = typed(domain, text, asked_buttons(domain, "utter_ask_unlock_service"), requested_slot="unlock_service")
+    events, _, _ = run(ValidateUnlockRequestForm(), domain, t)
+    assert slot_events(events)["unlock_service"] == service
+
+
+def test_typed_field_name_at_which_field_to_fix_clears_that_field(domain):
+    fix = [
+        {"title": "メールアドレス", "payload": '/correct_field{"field": "email"}'},
+        {"title": "受付番号", "payload": '/correct_field{"field": "reception_number"}'},
+    ]
+    t = typed(
+        domain,
+        "メールアドレス",
+        fix,
+        requested_slot="request_confirmed",
+        unlock_service="policy_proposal",
+        email="a@example.jp",
+        reception_number="123",
+        agency="デジタル庁",
+    )
+    events, responses, _ = run(ValidateUnlockRequestForm(), domain, t)
+    assert slot_events(events)["email"] is None and responses == ["utter_field_cleared"]
+
+
+def test_dont_know_at_an_identity_item_lets_the_user_pick_another(domain):
+    t = typed(
+        domain,
+        "わかりません",
+        [],
+        requested_slot="arrival_number",
+        intent="guide_unsure",
+        unlock_service="egov_application",
+        email="a@example.jp",
+        identity_choice="arrival_number",
+    )
+    t.latest_message["intent"]["confidence"] = 0.96
+    events, _, _ = run(ValidateUnlockRequestForm(), domain, t)
+    assert slot_events(events)["arrival_number"] is None and slot_events(events)["identity_choice"] is None
