@@ -34,8 +34,9 @@ def log(message: str) -> None:
 def quality(reuse: bool, only: set[str] | None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     models = OUT / "models"
     tests = bench_nlu.load_examples(bench_nlu.TEST_FILE)
+    tuning = bench_nlu.load_examples(bench_nlu.TUNING_FILE)
     train_examples = bench_nlu.load_examples(bench_nlu.TRAIN_DIR)
-    extra: dict[str, Any] = {"train_examples": len(train_examples), "test_examples": len(tests)}
+    extra: dict[str, Any] = {"train_examples": len(train_examples), "test_examples": len(tests), "tuning_examples": len(tuning)}
     results = []
     project_predictions = None
     for system in bench_nlu.systems_under_test():
@@ -43,7 +44,7 @@ def quality(reuse: bool, only: set[str] | None) -> tuple[list[dict[str, Any]], d
             continue
         log(f"- {system.key}: {system.title}")
         if system.kind == "tfidf":
-            extra["tfidf_setting"] = bench_nlu.predict_tfidf(system, train_examples, tests)
+            extra["tfidf_setting"] = bench_nlu.predict_tfidf(system, train_examples, tests, tuning)
         else:
             model = models / f"{system.key}.tar.gz"
             if reuse and model.exists():
@@ -53,7 +54,7 @@ def quality(reuse: bool, only: set[str] | None) -> tuple[list[dict[str, Any]], d
                 bench_nlu.train(system, models, OUT / "logs")
                 (models / f"{system.key}.train.json").write_text(json.dumps({"train_s": system.train_s}))
                 log(f"  trained from scratch in {system.train_s:.1f} s")
-            bench_nlu.predict_rasa(system, tests)
+            bench_nlu.predict_rasa(system, tests, tuning)
         result = bench_nlu.evaluate(system)
         if system.key in ("project", "v0_diet"):
             result["component_costs"] = bench_nlu.component_costs(system.model, [t for t, _ in tests])
@@ -95,7 +96,7 @@ def reproducibility(first: list[bench_nlu.Prediction], models: Path) -> str:
     system = next(s for s in bench_nlu.systems_under_test() if s.key == "project")
     system.key = "project_again"
     bench_nlu.train(system, models, OUT / "logs")
-    bench_nlu.predict_rasa(system, [(p.text, p.label) for p in first])
+    bench_nlu.predict_rasa(system, [(p.text, p.label) for p in first], [])
     same = all(
         [n for n, _ in a.ranking] == [n for n, _ in b.ranking]
         and all(abs(x - y) < 1e-6 for (_, x), (_, y) in zip(a.ranking, b.ranking, strict=True))
@@ -125,6 +126,29 @@ def serving(users: list[int], turns: int, texts: list[str]) -> dict[str, Any]:
         "in_memory": memory,
         "parse": parse,
     }
+
+
+def dialogue_suite() -> dict[str, Any]:
+    """The dialogue suite (tests/dialogues) through real servers: share of conversations
+    that reach their FAQ remedy, and turns to get there, per part."""
+    import contextlib
+    import tempfile
+
+    from tools import bench_serve, dialogues
+
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-dialogues-") as tmp:
+        with contextlib.contextmanager(bench_serve._e2e_harness().start_servers)(Path(tmp)) as servers:
+            for part in dialogues.PARTS:
+                results = [dialogues.run(d, servers.talk) for d in dialogues.load(part)]
+                summary = dialogues.summary(results)
+                summary["failures"] = [{"name": r.dialogue.name, "problems": r.problems} for r in results if not r.ok]
+                out[part] = summary
+                log(
+                    f"- {part}: {summary['reached']}/{summary['dialogues']} reach their remedy ({summary['reach_rate']:.1%}), "
+                    f"{summary['passed']} pass every check, mean {summary['mean_turns']:.2f} turns to the remedy"
+                )
+    return out
 
 
 def charts(results: dict[str, Any]) -> None:
@@ -167,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         if not SERVED_MODEL.exists():
             log(f"no model at {SERVED_MODEL}: run `make train` first")
             return 1
+        log("== dialogues: conversations typed as users type them (tests/dialogues) ==")
+        results["dialogues"] = dialogue_suite()
         log("== serving ==")
         texts = [t for t, _ in bench_nlu.load_examples(bench_nlu.TEST_FILE)]
         results["serve"] = serving([int(u) for u in args.users.split(",")], args.turns, texts)

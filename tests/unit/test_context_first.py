@@ -11,7 +11,6 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions.answers import choice_payload
 from components.context_first import ContextFirstPolicy
-
 from tests.conftest import ROOT as ROOT_DIR
 
 AT_HTTP500_QUESTION = {"flow": "gbizid_http500", "node": "ask_other_account", "awaiting": "choice", "step": 0, "history": [], "trail": []}
