@@ -142,7 +142,7 @@ def test_every_yaml_example_in_the_guide_is_applied_by_a_test():
     yaml_blocks = [m for m in FENCE.finditer(text) if m.group(1) == "yaml"]
     applied = sum(len(e.blocks) for e in guide_edits())
     assert len(yaml_blocks) == applied, "a ```yaml example in docs/editors_guide.md has no <!-- test: … --> mark"
-    tested = {"change-answer", "change-response", "add-example", "add-step", "new-topic", "add-choice"}
+    tested = {"change-answer", "change-response", "add-example", "add-answer-example", "add-step", "new-topic", "add-choice"}
     assert {e.group for e in guide_edits()} == tested
 
 
@@ -235,6 +235,19 @@ def test_add_a_step_to_a_procedure(project, baseline, monkeypatch, tracker_for):
     assert finish[-1] == "解決しましたか？"
     handoff = bot.texts("deny")[0]
     assert "(①〜⑧)" in handoff  # the summary the guide says to update
+
+
+def test_add_an_answer_example_to_an_option(project, baseline, monkeypatch):
+    from actions.answers import load_vocabulary, option_choices, read
+
+    phrase = "何度やっても入れてもらえない"
+    choices = option_choices("account_locked", parse_flows(project / "content" / "flows.yml")["account_locked"].nodes["ask_still_locked"])
+    assert read(phrase, choices, load_vocabulary()) is None  # before the edit: not understood
+    apply(project, "add-answer-example")
+    assert new_problems(project, baseline) == []
+    choices = option_choices("account_locked", parse_flows(project / "content" / "flows.yml")["account_locked"].nodes["ask_still_locked"])
+    reading = read(phrase, choices, load_vocabulary())
+    assert reading and choices[reading.index].title == "はい、ロックされたままです"  # no retraining
 
 
 # --- 4. a new FAQ topic ------------------------------------------------------------------

@@ -114,3 +114,18 @@ def test_the_other_topic_is_offered_after_a_handoff_too(engine):
 def test_same_topic_as_second_is_ignored(engine):
     turn = engine.start(None, "topic_a", also="topic_a")
     assert turn.says[0].response != "utter_two_topics" and turn.state["also"] is None
+
+
+def test_did_you_mean_without_a_topic_asks_to_rephrase(domain, tracker_for):
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.actions import ActionDidYouMean
+
+    dispatcher = CollectingDispatcher()
+    ranking = [{"name": "greet", "confidence": 0.2}, {"name": "affirm", "confidence": 0.1}]
+    ActionDidYouMean().run(dispatcher, tracker_for("nlu_fallback", ranking=ranking), domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_ask_rephrase"]  # never a list of only 「どれにも当てはまらない」
+    dispatcher = CollectingDispatcher()
+    ranking = [{"name": "account_locked", "confidence": 0.2}]
+    ActionDidYouMean().run(dispatcher, tracker_for("nlu_fallback", ranking=ranking), domain)
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["/account_locked", "/out_of_scope"]
