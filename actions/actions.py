@@ -63,6 +63,10 @@ def typed_answer(tracker: Tracker, state: dict[str, Any] | None, flows: dict[str
     return parse_payload(choice.payload) if choice else ("guide_unsure", {})
 
 
+def last_bot_text(tracker: Tracker) -> str | None:
+    return next((e.get("text") for e in reversed(tracker.events) if e.get("event") == "bot"), None)
+
+
 def second_topic(tracker: Tracker) -> str | None:
     """The other FAQ topic of a two-problem message (components/two_topics.py found it)."""
     return next((e.get("value") for e in tracker.latest_message.get("entities", []) if e.get("entity") == "second_topic"), None)
@@ -126,6 +130,10 @@ class ActionGuide(Action):
             turn = engine.choose(state, entities.get("guide_option", ""))
         else:  # affirm, deny, or an entity answering a choice
             turn = engine.answer(state, intent, entities)
+        if [s.response for s in turn.says] == ["utter_nothing_to_answer"] and last_bot_text(tracker) == response_text(
+            domain, "utter_nothing_to_answer", ""
+        ):
+            turn.says = engine.unsure(None).says  # asked that just now: the topics and the support contact instead
         return render(turn, dispatcher, domain)
 
 

@@ -429,6 +429,7 @@ class Check:
                 self.add(self.flows_file, line, message)
             return
         self.flows_for_rules()
+        self.option_examples(where)
         starters = self.rule_starts()
         for flow_id in self.flows:
             line = where.get((flow_id, None), 1)
@@ -445,6 +446,38 @@ class Check:
                     f"フロー「{flow_id}」を始めるルールが data/rules/ にありません。data/rules/guide.yml の、ほかの FAQ トピックのルール"
                     f"（- rule: … → its guided flow の 2 行）をコピーして、2 か所のインテント名を {flow_id} に変えてください。",
                 )
+
+    def option_examples(self, where: dict[tuple[str, str | None], int]) -> None:
+        """Every way to type an option (its label, its examples) must be read as that option."""
+        from actions.answers import load_vocabulary, option_choices, read
+
+        answers_file = self.root / "content" / "answers.yml"
+        if not answers_file.exists():
+            return
+        vocab = load_vocabulary(answers_file)
+        for flow in self.flows.values():
+            for node in flow.nodes.values():
+                if node.type != "choice":
+                    continue
+                choices = option_choices(flow.id, node)
+                for i, option in enumerate(node.options):
+                    for text in (option.label, *option.examples):
+                        reading = read(text, choices, vocab)
+                        if reading and reading.kind == "choice" and choices[reading.index].target == choices[i].target:
+                            continue
+                        got = (
+                            f"「{choices[reading.index].title}」の答えとして読まれます"
+                            if reading and reading.kind == "choice"
+                            else "「わからない」として読まれます"
+                            if reading
+                            else "ほかの選択肢と区別できません"
+                        )
+                        self.add(
+                            self.flows_file,
+                            where.get((flow.id, node.id), node.line),
+                            f"フロー「{flow.id}」の質問「{node.text[0] if node.text else node.id}」で、選択肢「{option.label}」の言い方「{text}」が{got}。"
+                            "ほかの選択肢の examples と似ていないか確認し、より具体的な言い方にしてください。",
+                        )
 
     def flows_for_rules(self) -> None:
         """An intent a rule hands to action_guide must be a flow, or a move the code knows (次へ, はい…)."""

@@ -134,3 +134,9 @@ def start_servers(workdir: Path, extra_env: dict[str, str] | None = None, rasa_a
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory) -> Iterator[Servers]:
     yield from start_servers(tmp_path_factory.mktemp("servers"))
+
+
+@pytest.fixture(scope="module")
+def own_servers(tmp_path_factory) -> Iterator[Servers]:
+    """A pair for one test module alone (its conversations stay out of the shared store)."""
+    yield from start_servers(tmp_path_factory.mktemp("own-servers"))

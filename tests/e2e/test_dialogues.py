@@ -13,6 +13,14 @@ from tools import dialogues
 
 HOLDOUT_REACH_FLOOR = 0.9
 
+
+@pytest.fixture(scope="module")
+def servers(own_servers):
+    """Servers of their own: a hundred conversations stay out of the tracker store the
+    insight-report test reads."""
+    return own_servers
+
+
 TUNING = dialogues.load("tuning")
 
 

@@ -171,3 +171,27 @@ def test_read_reply_uses_the_flow_question_when_no_buttons_were_recorded(monkeyp
     state = {"flow": "gbizid_http500", "node": "ask_other_account", "awaiting": "choice"}
     _, choice = read_reply("③", [{"event": "user", "text": "③"}], state, flows)
     assert choice.payload == choice_payload("ask_other_account", 2)
+
+
+# --- the real content: every option of every question can be typed ----------------------
+
+
+def real_choice_nodes():
+    from actions.content import load_flows
+
+    flows = load_flows()
+    return [(flow.id, node) for flow in flows.values() for node in flow.nodes.values() if node.type == "choice"]
+
+
+@pytest.mark.parametrize("flow_id,node", real_choice_nodes(), ids=[f"{f}.{n.id}" for f, n in real_choice_nodes()])
+def test_every_option_is_read_from_its_title_number_and_examples(flow_id, node):
+    from actions.answers import load_vocabulary, option_choices
+
+    vocab = load_vocabulary()
+    choices = option_choices(flow_id, node)
+    for i, option in enumerate(node.options):
+        target = choices[i].target
+        ways = [option.label, f"{i + 1}番", *option.examples]
+        for text in ways:
+            reading = read(text, choices, vocab)
+            assert reading and reading.kind == "choice" and choices[reading.index].target == target, (text, option.label)

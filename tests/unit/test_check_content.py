@@ -206,12 +206,22 @@ def story_missing(root: Path) -> str:
     return f"tests/test_stories.yml:{lines(path)}: インテント「bot_challenge」（domain.yml:{line_of(domain, '  - bot_challenge')}）のテストストーリーがありません。"
 
 
+def option_example_ambiguous(root: Path) -> str:
+    path = root / "content" / "flows.yml"
+    edit(path, "ロックされたまま, 相変わらずロックされています,", "ロックされたまま, 相変わらずロックされています, ログインできました,")
+    return (
+        f"content/flows.yml:{line_of(path, '      ask_still_locked:')}: フロー「account_locked」の質問「30分以上経過したあとにログインしても、"
+        "アカウントがロックされたままですか？」で、選択肢「はい、ロックされたままです」の言い方「ログインできました」がほかの選択肢と区別できません。"
+    )
+
+
 CASES: dict[str, Callable[[Path], str]] = {
     "YAML の書き方": yaml_syntax,
     "同じキーが 2 回": duplicate_key,
     "Rasa の書式（スキーマ）": schema_typo,
     "flows.yml の項目名": flow_unknown_key,
     "フローの参照先": flow_missing_node,
+    "選択肢の言い方": option_example_ambiguous,
     "フローを始めるルール": flow_without_rule,
     "ルールに対応するフロー": rule_without_flow,
     "ルールのインテント": rule_unknown_intent,

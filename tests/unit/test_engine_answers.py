@@ -129,3 +129,20 @@ def test_did_you_mean_without_a_topic_asks_to_rephrase(domain, tracker_for):
     ranking = [{"name": "account_locked", "confidence": 0.2}]
     ActionDidYouMean().run(dispatcher, tracker_for("nlu_fallback", ranking=ranking), domain)
     assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["/account_locked", "/out_of_scope"]
+
+
+def test_nothing_to_answer_is_never_said_twice_in_a_row(domain, tracker_for):
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.actions import ActionGuide
+
+    def answer(previous_bot_text):
+        dispatcher = CollectingDispatcher()
+        tracker = tracker_for("affirm")
+        tracker.events = [{"event": "bot", "text": previous_bot_text}, {"event": "user", "text": "はい"}]
+        ActionGuide().run(dispatcher, tracker, domain)
+        return [m["response"] for m in dispatcher.messages]
+
+    assert answer("こんにちは") == ["utter_nothing_to_answer"]
+    asked = domain["responses"]["utter_nothing_to_answer"][0]["text"]
+    assert answer(asked) == ["utter_topics", "utter_support_contact"]
