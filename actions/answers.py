@@ -304,19 +304,19 @@ def read(text: str | None, choices: list[Choice], vocab: Vocabulary, intent: str
     number = _number(text or "", len(choices), vocab)
     if number:
         return _by_number(*number, choices)
-    # 3. words that clearly name an option (「コードがわからない」 is an option, not 「わからない」)
-    strong = _by_examples(folded, choices, vocab, STRONG_SCORE)
-    if strong:
-        return strong
-    # 4. 「わからない」
-    if any(fold(w) in folded for w in vocab.dont_know):
-        return Reading("unsure", how="dont_know")
-    # 5. a yes or a no, possibly with more words after it
+    # 3. a leading yes or no is the direct answer, whatever words follow (「いえ、そっちは大丈夫です」)
     polarity = _leading_yes_no(text or "", vocab)
     if polarity:
         index = _one([i for i, c in enumerate(choices) if c.polarity == polarity], choices)
         if index is not None:
             return Reading("choice", index, "yes_no")
+    # 4. words that clearly name an option (「コードがわからない」 is an option, not 「わからない」)
+    strong = _by_examples(folded, choices, vocab, STRONG_SCORE)
+    if strong:
+        return strong
+    # 5. 「わからない」
+    if any(fold(w) in folded for w in vocab.dont_know):
+        return Reading("unsure", how="dont_know")
     # 6. the option's own words or an example editors listed for it, less closely
     loose = _by_examples(folded, choices, vocab, MIN_SCORE)
     if loose:

@@ -195,3 +195,12 @@ def test_every_option_is_read_from_its_title_number_and_examples(flow_id, node):
         for text in ways:
             reading = read(text, choices, vocab)
             assert reading and reading.kind == "choice" and choices[reading.index].target == target, (text, option.label)
+
+
+def test_a_leading_no_wins_over_words_that_sound_like_yes():
+    offer = [
+        Choice("はい", "/affirm", ("大丈夫です", "お願いします"), "affirm", "/affirm"),
+        Choice("いいえ", "/deny", ("結構です",), "deny", "/deny"),
+    ]
+    assert title(offer, "いいえ、そっちは大丈夫です") == "いいえ"
+    assert title(offer, "大丈夫です、お願いします") == "はい"

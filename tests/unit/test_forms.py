@@ -306,6 +306,9 @@ def typed(domain, text, buttons, loop="unlock_request_form", intent="nlu_fallbac
     return t
 
 
+POLICY_PROPOSAL_FILLED = {"unlock_service": "policy_proposal", "email": "a@example.jp", "reception_number": "123", "agency": "デジタル庁"}
+
+
 def asked_buttons(domain, name):
     """A response's buttons as the user receives them (the domain escapes braces as {{ }})."""
     return [{**b, "payload": b["payload"].replace("{{", "{").replace("}}", "}")} for b in domain["responses"][name][0]["buttons"]]
@@ -335,10 +338,7 @@ def test_typed_summary_buttons_answer_the_confirmation(domain, text, expected):
         text,
         asked_buttons(domain, "utter_ask_request_confirmed"),
         requested_slot="request_confirmed",
-        unlock_service="policy_proposal",
-        email="a@example.jp",
-        reception_number="123",
-        agency="デジタル庁",
+        **POLICY_PROPOSAL_FILLED,
     )
     events, responses, _ = run(ValidateUnlockRequestForm(), domain, t)
     assert slot_events(events)["request_confirmed"] is expected
@@ -362,10 +362,7 @@ def test_typed_field_name_at_which_field_to_fix_clears_that_field(domain):
         "メールアドレス",
         fix,
         requested_slot="request_confirmed",
-        unlock_service="policy_proposal",
-        email="a@example.jp",
-        reception_number="123",
-        agency="デジタル庁",
+        **POLICY_PROPOSAL_FILLED,
     )
     events, responses, _ = run(ValidateUnlockRequestForm(), domain, t)
     assert slot_events(events)["email"] is None and responses == ["utter_field_cleared"]
