@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from tools import charts as charts_module
+
 ROOT = Path(__file__).resolve().parent.parent
 
 TARGETS = {
@@ -46,12 +48,7 @@ def machine_line(m: dict[str, str]) -> str:
 
 
 def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return charts_module.pyplot()
 
 
 def quality_chart(nlu: list[dict[str, Any]], path: Path) -> None:

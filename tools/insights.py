@@ -21,7 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from tools.insights_data import database_url, load
+from tools.insights_data import NoConversations, database_url, load
 from tools.insights_report import default_period, flow_info, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +63,13 @@ def main(argv: list[str] | None = None) -> int:
     url = database_url(args.db, ROOT, args.endpoints)
     try:
         insights = load(url, since, until, tz)
+    except NoConversations:
+        print(
+            f"まだ会話の記録がありません（{_safe(url)} に会話が保存されていません）。"
+            "`make run` でアシスタントを起動し、表示されたページでボットと会話すると記録されます。"
+            "そのあとで、もう一度このコマンドを実行してください。"
+        )
+        return 0
     except Exception as exc:  # noqa: BLE001 - say what to check instead of a traceback
         print(f"トラッカーストアを読めませんでした（{_safe(url)}）: {exc}")
         return 1

@@ -134,10 +134,33 @@ def database_url(db: str | None, root: Path, endpoints: Path | None = None) -> s
     )
 
 
+class NoConversations(Exception):
+    """The tracker store holds no conversation yet (a fresh clone before `make run`)."""
+
+
+def has_events_table(url: str) -> bool:
+    """Whether the store has Rasa's events table, without creating an empty SQLite file."""
+    from sqlalchemy import create_engine, inspect
+    from sqlalchemy.engine.url import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
+        if not Path(parsed.database).parent.is_dir():
+            raise FileNotFoundError(f"no folder {Path(parsed.database).parent}")  # a wrong path, not an empty store
+        return False
+    engine = create_engine(url)
+    try:
+        return inspect(engine).has_table("events")
+    finally:
+        engine.dispose()
+
+
 def read_events(url: str, start: float, end: float) -> Iterator[tuple[str, str, float, dict[str, Any]]]:
     """(sender_id, type_name, timestamp, data) for the events in [start, end), per sender in order."""
     from sqlalchemy import bindparam, create_engine, text
 
+    if not has_events_table(url):
+        raise NoConversations(url)
     engine = create_engine(url)
     query = text(
         "SELECT sender_id, type_name, timestamp, data FROM events "

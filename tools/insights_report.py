@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from tools import charts as charts_module
 from tools.insights_data import KINDS, Insights
 from tools.insights_text import Group, group_similar
 
@@ -27,7 +28,6 @@ RESULTS = {  # guide_outcome result → Japanese label, chart colour
     "stopped": ("途中でやめた", "#757575"),
     "form": ("問い合わせフォームへ", "#1565c0"),
 }
-JAPANESE_FONTS = ["Noto Sans CJK JP", "Noto Sans JP", "IPAexGothic", "IPAGothic", "TakaoGothic", "Yu Gothic", "Hiragino Sans", "MS Gothic"]
 TOP_GROUPS = 30
 
 
@@ -172,18 +172,7 @@ def build_tables(insights: Insights, flows: dict[str, FlowInfo], similarity: flo
 
 
 def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib import font_manager
-
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    font = next((f for f in JAPANESE_FONTS if f in installed), None)
-    if font:
-        plt.rcParams["font.family"] = [font, "DejaVu Sans"]
-    plt.rcParams["axes.unicode_minus"] = False
-    return plt
+    return charts_module.pyplot()
 
 
 def _png(fig) -> str:

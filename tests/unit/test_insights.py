@@ -430,3 +430,18 @@ def test_add_examples_from_a_csv_excel_saved_as_shift_jis(project, tmp_path):
     )
     assert add_example.main(["--root", str(project), "--csv", str(path)]) == 0
     assert "ログイン画面で止まってしまう" in examples_of(project, "login_failed")
+
+
+def test_no_conversations_yet_is_said_in_japanese_not_as_an_sql_error(tmp_path, capsys):
+    from tools import insights as insights_cli
+
+    missing = tmp_path / "tracker.db"
+    assert insights_cli.main(["--db", str(missing), "--out", str(tmp_path / "out")]) == 0
+    said = capsys.readouterr().out
+    assert "まだ会話の記録がありません" in said and "make run" in said and "no such table" not in said
+    assert not missing.exists()  # the check does not leave an empty database behind
+    import sqlite3
+
+    sqlite3.connect(missing).close()  # a file without Rasa's tables, as a store that never saved
+    assert insights_cli.main(["--db", str(missing), "--out", str(tmp_path / "out")]) == 0
+    assert "まだ会話の記録がありません" in capsys.readouterr().out
