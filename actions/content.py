@@ -66,6 +66,7 @@ class Node:
     flow: str | None = None
     form: str | None = None
     summary: str | None = None
+    ask: str = ""  # a choice's question: the editors' words, not the FAQ's
     unsure: str = "remedies"  # 「わからない」 at a choice: every option's remedy, or the topic list
 
 
@@ -183,6 +184,7 @@ class _Checker:
             flow=raw.get("flow"),
             form=raw.get("form"),
             summary=raw.get("summary"),
+            ask=str(raw.get("ask") or "").strip(),
             unsure=unsure,
         )
         if kind == "procedure" and not node.steps:
@@ -191,8 +193,13 @@ class _Checker:
             self.error(node.line, f"{where} は message ですが text がありません。")
         if kind == "choice" and len(node.options) < 2:
             self.error(node.line, f"{where} は choice ですが選択肢（options）が 2 つ未満です。")
-        if kind == "choice" and not node.text:
-            self.error(node.line, f"{where} は choice ですが質問文（text）がありません。")
+        if kind == "choice" and node.text:
+            self.error(
+                node.line,
+                f"{where} は choice です。質問文は text: ではなく ask: に書いてください（text: は FAQ から写した文章の項目です）。",
+            )
+        elif kind == "choice" and not node.ask:
+            self.error(node.line, f"{where} は choice ですが質問文（ask）がありません。")
         if kind in ("message", "procedure") and not node.next:
             self.error(node.line, f"{where} に next がありません。次のノード名か end を書いてください。")
         if kind == "goto" and not node.flow:
@@ -207,6 +214,8 @@ class _Checker:
             self.error(_line(raw), f"{where} の書き方が正しくありません。")
             return None
         for key in ("title", "question", "start", "nodes"):
+            if key == "question" and raw.get("triage"):
+                continue  # a triage flow answers no FAQ question of its own
             if not raw.get(key):
                 self.error(_line(raw), f"{where} に {key} がありません。")
         nodes_raw = raw.get("nodes") or {}

@@ -113,7 +113,7 @@ class Engine:
         buttons = [{"title": o.label, "payload": choice_payload(node.id, i)} for i, o in enumerate(node.options)]
         if way_out or node.unsure == "topics":  # the triage always offers 「わからない」
             buttons += self.way_out_buttons
-        return Say(text=node.text[0] if node.text else "", buttons=buttons)
+        return Say(text=node.ask, buttons=buttons)
 
     def _current_says(self, state: State) -> list[Say]:
         """Re-show where the user is."""
@@ -356,7 +356,7 @@ class Engine:
         state = copy.deepcopy(state)
         state.pop("misses", None)
         option = node.options[int(index)]
-        self._remember(state, f"{node.text[0]} → {option.label}")
+        self._remember(state, f"{node.ask} → {option.label}")
         if option.goto:
             return self._switch(state, option.goto, option.at)
         return self._enter(state, option.next, [])
@@ -428,7 +428,7 @@ class Engine:
             return self.stop(state)
         if state.get("awaiting") == AWAIT_RESOLVED or not node:
             return self._handoff(state, "unresolved")
-        self._remember(state, self.unsure_format.format(question=node.text[0] if node.text else ""))
+        self._remember(state, self.unsure_format.format(question=node.ask))
         if node.unsure == "topics":  # the triage: the user cannot name the message
             return Turn(None, [self.topics_say(), Say("utter_support_contact")], outcome={"flow": state["flow"], "result": "unsure"})
         says = [Say("utter_unsure_remedies")]

@@ -475,9 +475,53 @@ class Check:
                         self.add(
                             self.flows_file,
                             where.get((flow.id, node.id), node.line),
-                            f"フロー「{flow.id}」の質問「{node.text[0] if node.text else node.id}」で、選択肢「{option.label}」の言い方「{text}」が{got}。"
+                            f"フロー「{flow.id}」の質問「{node.ask}」で、選択肢「{option.label}」の言い方「{text}」が{got}。"
                             "ほかの選択肢の examples と似ていないか確認し、より具体的な言い方にしてください。",
                         )
+
+    def faq(self) -> None:
+        """Every quoted text stands in the FAQ; every FAQ sentence is used or explained."""
+        from tools import faq_trace
+
+        faq_file = self.root / faq_trace.FAQ_FILE
+        if not self.flows or not faq_file.exists():
+            return
+        faq_text = faq_file.read_text(encoding="utf-8")
+        for m in faq_trace.misquoted(self.flows, faq_text):
+            q = m.quote
+            where = f"フロー「{q.flow}」" + (f"のノード「{q.node}」の {q.field} " if q.node else "の question ")
+            near = (
+                f"いちばん近い FAQ の文（{faq_trace.FAQ_FILE}:{m.closest.line}）は「{m.closest.text}」で、違いは {m.differs} です。"
+                if m.closest
+                else ""
+            )
+            self.add(
+                self.flows_file,
+                q.line,
+                f"{where}の文「{q.text}」が FAQ（{faq_trace.FAQ_FILE}）にありません。{near}"
+                "FAQ の文言のとおりに直してください（編集者の言葉なら、title・summary・ask・label のどれかに書きます）。",
+            )
+        exceptions_file = self.root / faq_trace.NOT_QUOTED_FILE
+        exceptions = faq_trace.not_quoted(exceptions_file)
+        for sentence in faq_trace.uncovered(self.flows, faq_text, exceptions):
+            self.add(
+                faq_file,
+                sentence.line,
+                f"FAQ の文「{sentence.text}」がどのフローにも使われていません。content/flows.yml のフローに加えるか、"
+                f"使わない理由を {faq_trace.NOT_QUOTED_FILE} に書いてください。",
+            )
+        whole = faq_trace.squash(faq_text)
+        for text in exceptions:
+            if text not in whole:
+                line = next(
+                    (
+                        i
+                        for i, row in enumerate(exceptions_file.read_text(encoding="utf-8").splitlines(), 1)
+                        if text in faq_trace.squash(row)
+                    ),
+                    1,
+                )
+                self.add(exceptions_file, line, "この文は FAQ にもうありません。この項目を削除してください。")
 
     def flows_for_rules(self) -> None:
         """An intent a rule hands to action_guide must be a flow, or a move the code knows (次へ, はい…)."""
@@ -898,6 +942,7 @@ def run(root: Path | None = None, rasa: bool = True) -> list[Problem]:
     if check.syntax():
         check.schema()
         check.check_flows()
+        check.faq()
         check.references()
         check.responses_used()
         check.examples()
