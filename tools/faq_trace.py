@@ -109,7 +109,7 @@ def _differs(quote: str, sentence: str) -> str:
 def closest(text: str, sentences: list[Sentence]) -> Sentence | None:
     """The FAQ sentence, or two running ones (a quote often spans both), most like the text."""
     target = squash(text)
-    spans = sentences + [Sentence(a.text + b.text, a.line, a.question) for a, b in zip(sentences, sentences[1:])]
+    spans = sentences + [Sentence(a.text + b.text, a.line, a.question) for a, b in zip(sentences, sentences[1:], strict=False)]
     scored = [(difflib.SequenceMatcher(None, target, squash(s.text), autojunk=False).ratio(), s) for s in spans]
     return max(scored, key=lambda x: x[0])[1] if scored else None
 
