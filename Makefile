@@ -8,7 +8,7 @@ RASA := source scripts/env.sh && $(VENV)/bin/rasa
 MODEL := models/egov-login-help.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data components -name '*.yml' -o -name '*.py' 2>/dev/null)
 
-.PHONY: run shell test check setup train lint lock bench bench-load audit insights clean
+.PHONY: run shell test check faq-report setup train lint lock bench bench-load audit insights clean
 
 run: setup $(MODEL)            ## start action server + Rasa server (+ help page); Ctrl-C stops all
 	@scripts/run.sh
@@ -21,6 +21,9 @@ test: setup                    ## everything CI checks
 
 check: setup                   ## content checks for editors (seconds, no training)
 	@source scripts/env.sh && $(PY) -m tools.check_content
+
+faq-report: setup             ## after an FAQ update: which flows quote text no longer in the FAQ, which FAQ sentences no flow uses -> reports/faq/index.md
+	@source scripts/env.sh && $(PY) -m tools.faq_trace
 
 setup: $(VENV)/.lock-installed
 

@@ -139,10 +139,10 @@ class Bot:
 
 def test_every_yaml_example_in_the_guide_is_applied_by_a_test():
     text = GUIDE.read_text(encoding="utf-8")
-    yaml_blocks = [m for m in FENCE.finditer(text) if m.group(1) == "yaml"]
+    file_blocks = [m for m in FENCE.finditer(text) if m.group(1) in ("yaml", "text")]  # text: the FAQ file
     applied = sum(len(e.blocks) for e in guide_edits())
-    assert len(yaml_blocks) == applied, "a ```yaml example in docs/editors_guide.md has no <!-- test: … --> mark"
-    tested = {"change-answer", "change-response", "add-example", "add-answer-example", "add-step", "new-topic", "add-choice"}
+    assert len(file_blocks) == applied, "a ```yaml or ```text example in docs/editors_guide.md has no <!-- test: … --> mark"
+    tested = {"change-answer", "change-response", "add-example", "add-answer-example", "add-step", "new-topic", "add-choice", "faq-update"}
     assert {e.group for e in guide_edits()} == tested
 
 
@@ -175,7 +175,7 @@ def test_the_guides_rule_is_written_like_the_existing_faq_rules():
 
 
 def test_change_an_answer_in_flows(project, baseline, monkeypatch, tracker_for):
-    (edit,) = apply(project, "change-answer")
+    *_, edit = apply(project, "change-answer")  # the FAQ's copy first, then the flow
     assert new_problems(project, baseline) == []
     new_text = yaml.safe_load(edit.blocks[1])[0]
     bot = Bot(project, monkeypatch, tracker_for)
@@ -220,7 +220,7 @@ def test_the_guides_add_example_command_does_the_same(project, baseline):
 
 
 def test_add_a_step_to_a_procedure(project, baseline, monkeypatch, tracker_for):
-    (edit,) = apply(project, "add-step")
+    *_, edit = apply(project, "add-step")  # the FAQ's copy first, then the flow
     assert new_problems(project, baseline) == []
     new_step = yaml.safe_load(edit.blocks[1].replace("        ", "", 1).split("steps:")[1])[-1]
     flows = parse_flows(project / "content" / "flows.yml")
@@ -250,6 +250,20 @@ def test_add_an_answer_example_to_an_option(project, baseline, monkeypatch):
     assert reading and choices[reading.index].title == "はい、ロックされたままです"  # no retraining
 
 
+def test_faq_update_is_found_by_the_report_and_the_check_then_fixed_in_the_flows(project, baseline):
+    from tools import faq_trace
+
+    faq_edit, flows_edit = [e for e in guide_edits() if e.group == "faq-update"]
+    apply_edit(project, faq_edit)
+    assert faq_trace.main(["--root", str(project)]) == 1
+    report = (project / "reports" / "faq" / "index.md").read_text(encoding="utf-8")
+    assert "### フロー「account_locked」" in report and "ノード「temporary_lock」の text" in report and "「30分」→「1時間」" in report
+    assert any("temporary_lock" in p and "にありません" in p for p in new_problems(project, baseline))
+    apply_edit(project, flows_edit)
+    assert new_problems(project, baseline) == []
+    assert faq_trace.main(["--root", str(project)]) == 0
+
+
 # --- 4. a new FAQ topic ------------------------------------------------------------------
 
 
@@ -266,10 +280,11 @@ def test_new_topic_passes_every_check_including_rasa_data_validate(project, base
 
 
 def test_new_topic_is_needed_in_every_file_the_guide_names(tmp_path, baseline):
-    """Leave out any one of the guide's six edits and the check says what is missing."""
+    """Leave out any one of the guide's seven edits and the check says what is missing."""
     edits = [e for e in guide_edits() if e.group == "new-topic"]
     assert sorted(e.file for e in edits) == sorted(
         [
+            "content/faq/login.txt",
             "domain.yml",
             f"data/nlu/{NEW_TOPIC}.yml",
             "content/flows.yml",
