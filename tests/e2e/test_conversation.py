@@ -17,6 +17,8 @@ def first_node_text(flow_id: str) -> str:
     node = flow.nodes[flow.start]
     if node.type == "procedure":
         return node.steps[0]
+    if node.type == "choice":
+        return node.ask
     return node.text[0]
 
 
