@@ -52,6 +52,7 @@ wait_for "http://localhost:$PAGE_PORT/config.json" "The help page"
 
 echo "The assistant is running."
 echo "  Help page:    http://localhost:$PAGE_PORT/"
+echo "  Embedded in the FAQ page (the widget demo): http://localhost:$PAGE_PORT/faq.html"
 echo "  REST channel: POST http://localhost:$RASA_PORT/webhooks/rest/webhook  {\"sender\": \"me\", \"message\": \"ログインできない\"}"
 echo "  Logs: .rasa/logs/   Stop: Ctrl-C"
 wait -n "${pids[@]}"

@@ -233,3 +233,24 @@ def rest_reply(site: Site):
         return [(m.get("text", ""), [b["title"] for b in m.get("buttons", [])]) for m in site.servers.talk(sender, message)]
 
     return reply
+
+
+@pytest.fixture
+def new_tab(browser: Browser, site: Site) -> Iterator:
+    """new_tab(init_script=None, **context options) → a Chat on a fresh, not yet loaded page
+    in a context of its own; its problems (CSP, page errors, outside requests) fail the test."""
+    chats: list[Chat] = []
+
+    def make(init_script: Path | None = None, **options: Any) -> Chat:
+        context = browser.new_context(locale="ja-JP", **options)
+        if init_script:
+            context.add_init_script(path=str(init_script))  # through the browser's protocol: not subject to the page's CSP
+        chat = Chat(context.new_page(), site)
+        chats.append(chat)
+        return chat
+
+    yield make
+    problems = [p for chat in chats for p in chat.problems]
+    for chat in chats:
+        chat.page.context.close()
+    assert not problems, problems
