@@ -74,6 +74,7 @@ class Vocabulary:
     number_fillers: tuple[str, ...]
     negations: tuple[str, ...]
     examples_by_payload: dict[str, tuple[str, ...]]
+    topic_joiners: tuple[str, ...] = ()
 
 
 # --- text ----------------------------------------------------------------------
@@ -126,6 +127,7 @@ def _vocabulary(path: str, mtime: float) -> Vocabulary:
         words("number_fillers"),
         words("negations"),
         by_payload,
+        words("topic_joiners"),
     )
 
 

@@ -2,7 +2,7 @@
 
 The classifier was trained on one problem per sentence and, given two, mostly
 answers with one of them. This component splits a message at its joins (うえに,
-それと, 。…) and reads each clause against the triage question's options
+それと, 。…: content/answers.yml) and reads each clause against the triage question's options
 (content/flows.yml, login_trouble: the FAQ's messages and their examples), the
 same reading typed answers get (actions/answers.py). When the clauses name two
 different topics, or the classifier is torn between two, the first stays the
@@ -33,29 +33,18 @@ class TwoTopicDetector(GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {
-            # Where one problem ends and another may begin.
-            "joiners": [
-                "うえに",
-                "上に",
-                "それと",
-                "あと、",
-                "また、",
-                "さらに",
-                "それから",
-                "加えて",
-                "ついでに",
-                "し、",
-                "けど、",
-                "。",
-                "\n",
-            ],
             "min_second": 0.25,  # the classifier torn between two topics: the second's share...
             "min_both": 0.7,  # ...and both together
         }
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = config
-        self.split = re.compile("|".join(re.escape(j) for j in config["joiners"]))
+
+    @staticmethod
+    def clauses(text: str, joiners: tuple[str, ...]) -> list[str]:
+        """The message cut where one problem may end (content/answers.yml: topic_joiners, and line breaks)."""
+        split = re.compile("|".join(re.escape(j) for j in (*joiners, "\n")))
+        return [c for c in split.split(text or "") if c.strip()]
 
     @classmethod
     def create(
@@ -65,7 +54,8 @@ class TwoTopicDetector(GraphComponent):
 
     def topics(self, text: str, intent: str | None, ranking: list[dict[str, Any]]) -> list[str]:
         """The FAQ topics a message names, in the order it names them."""
-        clauses = [c for c in self.split.split(text or "") if c.strip()]
+        vocab = load_vocabulary()
+        clauses = self.clauses(text, vocab.topic_joiners)
         if len(clauses) < 2:
             return []
         flows = load_flows()
@@ -73,7 +63,6 @@ class TwoTopicDetector(GraphComponent):
         found: list[str] = []
         if triage:
             choices = option_choices(triage.id, triage.nodes[triage.start])
-            vocab = load_vocabulary()
             for clause in clauses:
                 reading = read(clause, choices, vocab, numbers=False) or read(clause, choices, vocab)
                 if reading and reading.kind == "choice":
