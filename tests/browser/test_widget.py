@@ -76,7 +76,14 @@ class Host:
                        return e ? (e.id || e.className) : ''; }"""
         )
 
+    def settled(self) -> None:
+        """The panel's opening animation is over (axe measures colours as they are drawn)."""
+        self.page.wait_for_function(
+            "() => document.getElementById('egov-login-help').shadowRoot.getElementById('egov-panel').getAnimations().length === 0"
+        )
+
     def axe(self) -> list[str]:
+        self.settled()
         result = self.page.evaluate(
             "async (tags) => await axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] })", WCAG_21_AA
         )
@@ -194,7 +201,7 @@ def test_the_conversation_and_the_open_panel_survive_navigation(open_host):
 def test_full_screen_on_a_phone_without_horizontal_scroll(open_host, width, height):
     host = open_host(width, height)
     host.open()
-    host.page.wait_for_timeout(300)  # the opening animation
+    host.settled()
     box = host.panel().bounding_box()
     assert (box["x"], box["y"], box["width"], box["height"]) == pytest.approx((0, 0, width, height), abs=1)
     assert host.page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
@@ -206,6 +213,7 @@ def test_readable_at_200_percent_zoom(open_host):
     """1280 × 800 at 200 % is a 640 × 400 CSS-pixel viewport: the panel fits and its input shows."""
     host = open_host(640, 400)
     host.open()
+    host.settled()
     box = host.panel().bounding_box()
     assert box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= 640 and box["y"] + box["height"] <= 400
     assert host.page.locator("#text-input").is_visible()
