@@ -140,3 +140,18 @@ def servers(tmp_path_factory) -> Iterator[Servers]:
 def own_servers(tmp_path_factory) -> Iterator[Servers]:
     """A pair for one test module alone (its conversations stay out of the shared store)."""
     yield from start_servers(tmp_path_factory.mktemp("own-servers"))
+
+
+@pytest.fixture(scope="module")
+def servers_with(tmp_path_factory):
+    """servers_with(**environment) → a pair for one test module, started with those variables."""
+    started = []
+
+    def make(**environment: str) -> Servers:
+        pair = start_servers(tmp_path_factory.mktemp("servers-with"), extra_env=environment)
+        started.append(pair)
+        return next(pair)
+
+    yield make
+    for pair in started:
+        pair.close()

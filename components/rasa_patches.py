@@ -1,0 +1,107 @@
+"""Changes to Rasa's own code, in one place, each named and tested
+(tests/unit/test_rasa_patches.py).
+
+`install()` applies them (unless EGOV_STOCK_RASA=1, to measure stock Rasa); Rasa runs it when it imports this package for config.yml's
+components (components/__init__.py), in `rasa run`, `rasa train`, `rasa test` and
+`rasa shell` alike. Each patch was written against the pinned Rasa (requirements.in):
+another version refuses to start rather than silently behave differently.
+
+1. Event type lookup: Rasa finds an event's class by walking every subclass of
+   Event, for every stored event, every time a tracker is read, which made a turn's
+   cost grow with the conversation. The answer never changes, so it is cached.
+2. Sessions bounded in turns: a conversation's session also ends after
+   MAX_SESSION_TURNS user messages (as it ends after 60 quiet minutes), so the
+   history that every turn reads, matches rules against, copies and sends to the
+   action server stays bounded. Only the guided-flow position is carried into the
+   new session (never form values); a session is never cut inside a form or the
+   fallback loop.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import rasa
+from rasa.core.processor import MessageProcessor
+from rasa.shared.core.events import Event, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+PINNED_RASA = "3.6.21"
+STOCK_SWITCH = "EGOV_STOCK_RASA"  # =1: no patches, Rasa as shipped (to measure what they gain)
+MAX_SESSION_TURNS = int(os.environ.get("EGOV_MAX_SESSION_TURNS", "40"))
+CARRIED_SLOTS = ("guide_state",)  # where the user is in a guided flow; no personal data
+
+
+def install() -> None:
+    if os.environ.get(STOCK_SWITCH) == "1":
+        return
+    if rasa.__version__ != PINNED_RASA:
+        raise RuntimeError(
+            f"components/rasa_patches.py was written for Rasa {PINNED_RASA}, this is Rasa {rasa.__version__}: "
+            "check each patch against the new version's code before changing PINNED_RASA."
+        )
+    cache_event_types()
+    bound_sessions()
+
+
+# --- 1. event type lookup ---------------------------------------------------------------
+
+
+def cache_event_types() -> None:
+    if getattr(Event.resolve_by_type, "egov_patch", False):
+        return
+    original = Event.resolve_by_type
+    found: dict[str, type[Event]] = {}
+
+    def resolve_by_type(type_name: str, default: type[Event] | None = None) -> type[Event] | None:
+        cls = found.get(type_name)
+        if cls is None:
+            cls = original(type_name, default)  # unknown names: Rasa's own answer (default, None or ValueError)
+            if cls is not None and getattr(cls, "type_name", None) == type_name:
+                found[type_name] = cls
+        return cls
+
+    resolve_by_type.egov_patch = True  # type: ignore[attr-defined]
+    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
+
+
+# --- 2. sessions bounded in turns ---------------------------------------------------------
+
+
+def turns_in_session(tracker: DialogueStateTracker) -> int:
+    turns = 0
+    for event in reversed(tracker.events):
+        if isinstance(event, SessionStarted):
+            break
+        if isinstance(event, UserUttered):
+            turns += 1
+    return turns
+
+
+def too_long(tracker: DialogueStateTracker) -> bool:
+    return not tracker.active_loop_name and turns_in_session(tracker) >= MAX_SESSION_TURNS
+
+
+def bound_sessions() -> None:
+    if getattr(MessageProcessor._has_session_expired, "egov_patch", False):
+        return
+    expired_by_time = MessageProcessor._has_session_expired
+    update_session = MessageProcessor._update_tracker_session
+
+    def _has_session_expired(self: MessageProcessor, tracker: DialogueStateTracker) -> bool:
+        return expired_by_time(self, tracker) or (self.domain.session_config.are_sessions_enabled() and too_long(tracker))
+
+    async def _update_tracker_session(
+        self: MessageProcessor, tracker: DialogueStateTracker, output_channel: Any, metadata: Any = None
+    ) -> None:
+        carried = []
+        if tracker.events and not expired_by_time(self, tracker) and too_long(tracker):
+            carried = [SlotSet(name, tracker.get_slot(name)) for name in CARRIED_SLOTS if tracker.get_slot(name) is not None]
+        await update_session(self, tracker, output_channel, metadata)
+        for event in carried:
+            tracker.update(event, self.domain)
+
+    _has_session_expired.egov_patch = True  # type: ignore[attr-defined]
+    MessageProcessor._has_session_expired = _has_session_expired  # type: ignore[method-assign]
+    MessageProcessor._update_tracker_session = _update_tracker_session  # type: ignore[method-assign]

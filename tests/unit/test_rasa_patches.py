@@ -1,0 +1,96 @@
+"""components/rasa_patches.py against the pinned Rasa: each patch keeps Rasa's answers."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import rasa
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.utils.common import all_subclasses
+
+from components import rasa_patches
+from tests.conftest import ROOT
+
+
+def test_a_different_rasa_refuses_to_start(monkeypatch):
+    monkeypatch.setattr(rasa, "__version__", "3.7.0")
+    with pytest.raises(RuntimeError, match="written for Rasa 3.6.21, this is Rasa 3.7.0"):
+        rasa_patches.install()
+
+
+def test_the_pinned_rasa_is_the_installed_one():
+    assert rasa.__version__ == rasa_patches.PINNED_RASA  # requirements.in and the patches agree
+
+
+def test_cached_event_lookup_gives_rasas_own_answers():
+    rasa_patches.cache_event_types()
+    assert getattr(Event.resolve_by_type, "egov_patch", False)
+    for cls in all_subclasses(Event):
+        assert Event.resolve_by_type(cls.type_name) is next(c for c in all_subclasses(Event) if c.type_name == cls.type_name)
+        assert Event.resolve_by_type(cls.type_name) is Event.resolve_by_type(cls.type_name)  # the cached answer
+    assert Event.resolve_by_type("topic") is None  # Rasa's backwards compatibility
+    assert Event.resolve_by_type("no_such_event", default=SlotSet) is SlotSet
+    with pytest.raises(ValueError):
+        Event.resolve_by_type("no_such_event")
+
+
+@pytest.fixture(scope="module")
+def rasa_domain() -> Domain:
+    return Domain.load(str(ROOT / "domain.yml"))
+
+
+def conversation(domain: Domain, turns: int, loop: str | None = None) -> DialogueStateTracker:
+    events: list = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
+    events.append(SlotSet("guide_state", {"flow": "phone_changed", "node": "reset_two_factor", "step": 3, "awaiting": "step"}))
+    events.append(SlotSet("email", "a@example.jp"))
+    if loop:
+        events.append(ActiveLoop(loop))
+    for _ in range(turns):
+        events += [
+            UserUttered("次へ", {"name": "guide_next", "confidence": 1.0}),
+            ActionExecuted("action_guide"),
+            ActionExecuted("action_listen"),
+        ]
+    return DialogueStateTracker.from_events("u", events, domain.slots)
+
+
+def test_sessions_end_after_the_turn_bound_but_never_inside_a_form(rasa_domain):
+    n = rasa_patches.MAX_SESSION_TURNS
+    assert rasa_patches.turns_in_session(conversation(rasa_domain, n - 1)) == n - 1
+    assert not rasa_patches.too_long(conversation(rasa_domain, n - 1))
+    assert rasa_patches.too_long(conversation(rasa_domain, n))
+    assert not rasa_patches.too_long(conversation(rasa_domain, n + 10, loop="unlock_request_form"))
+
+
+def test_a_new_session_after_the_bound_carries_the_flow_position_only(rasa_domain):
+    from rasa.core.actions.action import ActionSessionStart
+
+    rasa_patches.bound_sessions()
+
+    class Processor:  # what the patched methods use of a MessageProcessor
+        domain = rasa_domain
+
+        def _get_action(self, name):
+            return ActionSessionStart()
+
+        async def _run_action(self, action, tracker, output_channel, nlg, prediction=None):
+            tracker.update_with_events(await action.run(output_channel, nlg, tracker, rasa_domain), rasa_domain)
+            return False
+
+    from rasa.core.processor import MessageProcessor
+
+    processor = Processor()
+    processor._has_session_expired = MessageProcessor._has_session_expired.__get__(processor)
+    processor.nlg = None
+    tracker = conversation(rasa_domain, rasa_patches.MAX_SESSION_TURNS)
+    asyncio.run(MessageProcessor._update_tracker_session(processor, tracker, None))
+    assert sum(isinstance(e, SessionStarted) for e in tracker.events) == 2  # a new session began
+    assert tracker.get_slot("guide_state")["step"] == 3  # where the user was
+    assert tracker.get_slot("email") is None  # personal data stays behind
+    short = conversation(rasa_domain, 3)
+    before = len(short.events)
+    asyncio.run(MessageProcessor._update_tracker_session(processor, short, None))
+    assert len(short.events) == before  # a short session goes on
