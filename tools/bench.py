@@ -151,6 +151,12 @@ def dialogue_suite() -> dict[str, Any]:
     return out
 
 
+def length(turns: int) -> list[dict[str, Any]]:
+    from tools import bench_serve
+
+    return [bench_serve.latency_by_length(SERVED_MODEL, turns, stock=stock, log=log) for stock in (False, True)]
+
+
 def charts(results: dict[str, Any]) -> None:
     project = next(s for s in results["nlu"] if s["key"] == "project")
     bench_report.quality_chart(results["nlu"], OUT / "quality.png")
@@ -159,6 +165,8 @@ def charts(results: dict[str, Any]) -> None:
     bench_report.sweep_chart(project, OUT / "fallback_sweep.png")
     if results.get("serve"):
         bench_report.latency_chart(results["serve"], OUT / "latency.png")
+    if results.get("length"):
+        bench_report.length_chart(results["length"], OUT / "length.png")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -170,7 +178,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--turns", type=int, default=40, help="turns per user at every level")
     ap.add_argument("--publish", action="store_true", help="copy report and charts to docs/benchmarks.md and docs/bench/")
     ap.add_argument("--publish-only", action="store_true", help="publish the last run (results/bench/results.json) without measuring")
+    ap.add_argument("--length-only", action="store_true", help="measure only turn cost against conversation length, added to the last run")
+    ap.add_argument("--length-turns", type=int, default=270, help="turns in the long conversation")
     args = ap.parse_args(argv)
+    if args.length_only:
+        results = json.loads((OUT / "results.json").read_text(encoding="utf-8"))
+        log("== a turn's cost against the length of the conversation ==")
+        results["length"] = length(args.length_turns)
+        (OUT / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        charts(results)
+        bench_report.write_report(results, OUT)
+        if args.publish:
+            print(f"Published: {bench_report.publish(results, OUT).relative_to(ROOT)} and docs/bench/")
+        return 0
     if args.publish_only:
         results = json.loads((OUT / "results.json").read_text(encoding="utf-8"))
         bench_report.write_report(results, OUT)
@@ -193,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         log("== dialogues: conversations typed as users type them (tests/dialogues) ==")
         results["dialogues"] = dialogue_suite()
+        log("== a turn's cost against the length of the conversation ==")
+        results["length"] = length(args.length_turns)
         log("== serving ==")
         texts = [t for t, _ in bench_nlu.load_examples(bench_nlu.TEST_FILE)]
         results["serve"] = serving([int(u) for u in args.users.split(",")], args.turns, texts)

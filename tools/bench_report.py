@@ -124,6 +124,47 @@ def latency_chart(serve: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def length_chart(length: list[dict[str, Any]], path: Path) -> None:
+    """Turn latency by position in one long conversation, with and without the patches."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(9, 4))
+    for run in length:
+        label = "stock Rasa (EGOV_STOCK_RASA=1)" if run["stock"] else "with components/rasa_patches.py"
+        ax.plot(range(1, len(run["ms"]) + 1), run["ms"], lw=0.8, label=label)
+    ax.set_xlabel("turn number in one conversation")
+    ax.set_ylabel("turn latency, ms")
+    ax.legend(fontsize=8)
+    fig.suptitle("A turn's cost against the length of the conversation")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def length_section(results: dict[str, Any]) -> list[str]:
+    length = results.get("length")
+    if not length:
+        return []
+    lines = [
+        "## A turn's cost against the length of the conversation",
+        "",
+        "One conversation walks the 7-step procedure again and again through the REST channel (SQLite tracker store, as `make run`).",
+        "",
+        "| serving | turns 1-30 p50 | last 30 turns p50 | ratio |",
+        "|---|---|---|---|",
+    ]
+    for run in length:
+        label = "stock Rasa (EGOV_STOCK_RASA=1)" if run["stock"] else "with the project's patches"
+        lines.append(f"| {label} | {run['early_p50_ms']:.1f} ms | {run['late_p50_ms']:.1f} ms | {run['ratio']:.2f} |")
+    parse = (results.get("serve") or {}).get("parse", {}).get("p50_ms")
+    patched = next((r for r in length if not r["stock"]), None)
+    if parse and patched:
+        lines += [
+            "",
+            f"Turn / parse: {patched['early_p50_ms']:.1f} ms / {parse:.2f} ms = {patched['early_p50_ms'] / parse:.1f}× (a short conversation's turn against `/model/parse`).",
+        ]
+    return [*lines, "", "![length](length.png)", ""]
+
+
 def sweep_chart(system: dict[str, Any], path: Path) -> None:
     plt = _plt()
     amb = system["tuned_fallback"]["ambiguity"]
@@ -380,6 +421,7 @@ def write_report(results: dict[str, Any], out_dir: Path) -> Path:
         "![fallback sweep](fallback_sweep.png)",
         "",
         *dialogue_section(results.get("dialogues")),
+        *length_section(results),
     ]
     serve = results.get("serve")
     if serve:
@@ -475,6 +517,7 @@ def publish(results: dict[str, Any], out_dir: Path) -> Path:
     text = (out_dir / "report.md").read_text(encoding="utf-8")
     text = text.replace("](quality.png)", "](bench/quality.png)").replace("](confusion_project.png)", "](bench/confusion_project.png)")
     text = text.replace("](fallback_sweep.png)", "](bench/fallback_sweep.png)").replace("](latency.png)", "](bench/latency.png)")
+    text = text.replace("](length.png)", "](bench/length.png)")
     text = text.replace(
         "`results/bench/results.json` holds", "`make bench` writes `results/bench/report.md` and `results/bench/results.json`, which hold"
     )

@@ -15,6 +15,7 @@ import importlib.util
 import json
 import os
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -120,6 +121,34 @@ def conversations(
             )
             loaded = {"rasa": memory_mib(rasa_pid), "actions": memory_mib(actions_pid)}
     return {"ready_s": ready_s, "levels": results, "paced": paced, "memory_idle": idle, "memory_after_load": loaded}
+
+
+LENGTH_CYCLE = ["秘密の質問の答えを忘れました"] + ["/guide_next"] * 7 + ["/affirm"]  # the 7-step procedure, again and again
+
+
+def latency_by_length(model: Path, turns: int = 270, stock: bool = False, log: callable = print) -> dict[str, Any]:
+    """One conversation walking the 7-step procedure again and again: each turn's latency
+    by its position. stock=True serves with EGOV_STOCK_RASA=1 (components/rasa_patches.py off)."""
+    import requests
+
+    harness = _e2e_harness()
+    harness.MODEL = model
+    env = {"EGOV_STOCK_RASA": "1"} if stock else {}
+    with tempfile.TemporaryDirectory(prefix="bench-length-") as tmp:
+        with contextlib.contextmanager(harness.start_servers)(Path(tmp), extra_env=env) as servers:
+            session = requests.Session()
+            url = f"{servers.rasa_url}/webhooks/rest/webhook"
+            times = []
+            for i in range(turns):
+                start = time.perf_counter()
+                session.post(
+                    url, json={"sender": "bench-length", "message": LENGTH_CYCLE[i % len(LENGTH_CYCLE)]}, timeout=60
+                ).raise_for_status()
+                times.append(1000 * (time.perf_counter() - start))
+    early, late = statistics.median(times[:30]), statistics.median(times[-30:])
+    label = "stock Rasa" if stock else "with the project's patches"
+    log(f"  {label}: turns 1-30 p50 {early:.1f} ms, turns {turns - 29}-{turns} p50 {late:.1f} ms, ratio {late / early:.2f}")
+    return {"stock": stock, "ms": times, "early_p50_ms": early, "late_p50_ms": late, "ratio": late / early}
 
 
 def conversations_in_memory(model: Path, users: int, turns: int, log: callable = print) -> dict[str, Any]:
