@@ -93,10 +93,8 @@ def render(turn: Turn, dispatcher: CollectingDispatcher, domain: dict[str, Any])
 
 
 def _utter(dispatcher: CollectingDispatcher, say: Say) -> None:
-    if say.response and say.buttons:
+    if say.response:
         dispatcher.utter_message(response=say.response, buttons=say.buttons, **say.values)
-    elif say.response:
-        dispatcher.utter_message(response=say.response, **say.values)
     else:
         dispatcher.utter_message(text=say.text, buttons=say.buttons)
 

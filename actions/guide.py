@@ -243,11 +243,11 @@ class Engine:
             paused.pop("misses", None)
         elif state and state.get("paused"):
             paused = state["paused"]
-        if state and state.get("awaiting") == AWAIT_TOPIC and not also:
-            also = state["flow"]  # the second problem is still offered after this one
         flow = self.flows[flow_id]
         also = also if also in self.flows and also != flow_id else None
         says = [Say("utter_two_topics", {"first": flow.title, "second": self.flows[also].title})] if also else []
+        if state and state.get("awaiting") == AWAIT_TOPIC and not also and state["flow"] != flow_id:
+            also = state["flow"]  # the offered second problem is still offered after this one (already announced)
         new = self._new_state(flow_id, paused=paused, also=also)
         return self._enter(new, self._entry(flow, text), says)
 

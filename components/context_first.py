@@ -14,7 +14,6 @@ and read their own answers (actions/forms.py), so the policy stays out of them.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from rasa.core.policies.policy import Policy, PolicyPrediction, SupportedData
@@ -28,15 +27,12 @@ from rasa.shared.core.events import UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from actions.actions import PENDING_FORM_SLOT, STATE_SLOT, ActionGuide
 from actions.answers import fold, read_reply
 from actions.content import load_flows
 from actions.guide import is_question
 
-logger = logging.getLogger(__name__)
-
-GUIDE_ACTION = "action_guide"
-STATE_SLOT = "guide_state"
-PENDING_FORM_SLOT = "pending_form"
+GUIDE_ACTION = ActionGuide().name()
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
