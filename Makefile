@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export PROJECT_ROOT := $(CURDIR)
 VENV := .venv
 PY := $(VENV)/bin/python
-RASA := source scripts/env.sh && $(VENV)/bin/rasa
+RASA := source scripts/env.sh && $(PY) -m serving
 MODEL := models/egov-login-help.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data components -name '*.yml' -o -name '*.py' 2>/dev/null)
 
@@ -20,10 +20,10 @@ test: setup                    ## everything CI checks
 	@scripts/test.sh
 
 check: setup                   ## content checks for editors (seconds, no training)
-	@source scripts/env.sh && $(PY) -m tools.check_content
+	@source scripts/env.sh && $(PY) -m contentcheck
 
 faq-report: setup             ## after an FAQ update: which flows quote text no longer in the FAQ, which FAQ sentences no flow uses -> reports/faq/index.md
-	@source scripts/env.sh && $(PY) -m tools.faq_trace
+	@source scripts/env.sh && $(PY) -m contentcheck.faq_trace
 
 setup: $(VENV)/.lock-installed
 
@@ -37,22 +37,22 @@ $(MODEL): $(TRAINING_INPUTS)
 	@$(RASA) train --fixed-model-name egov-login-help --out models
 
 lint: setup
-	@$(VENV)/bin/ruff check actions components tools tests
+	@$(VENV)/bin/ruff check actions bench components contentcheck insights serving tools tests web
 
 lock:                          ## regenerate requirements.lock from requirements.in in a scratch venv
 	@scripts/lock.sh
 
 bench: setup $(MODEL)          ## benchmarks (minutes); writes results/bench/
-	@source scripts/env.sh && $(PY) -m tools.bench
+	@source scripts/env.sh && $(PY) -m bench
 
-bench-load: setup $(MODEL)     ## 100 conversations x 10 turns, two Rasa servers + PostgreSQL + Redis -> results/bench/load.md
-	@source scripts/env.sh && $(PY) -m tools.bench_load
+bench-load: setup $(MODEL)     ## 100 conversations x 10 turns through nginx, two Rasa servers + PostgreSQL + Redis -> results/bench/load.md
+	@source scripts/env.sh && $(PY) -m bench.scaleout
 
 audit:                         ## dependency vulnerability report (pip-audit) -> results/audit/
 	@scripts/audit.sh
 
 insights: setup                ## unanswered questions, outcomes, drop-offs: make insights SINCE=2026-11-01 UNTIL=2026-11-30 [DB=postgresql://…]
-	@source scripts/env.sh && $(PY) -m tools.insights $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until $(UNTIL)) $(if $(DB),--db $(DB))
+	@source scripts/env.sh && $(PY) -m insights $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until $(UNTIL)) $(if $(DB),--db $(DB))
 
 clean:
 	rm -rf models .rasa results

@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 export PROJECT_ROOT=$PWD
 source scripts/env.sh
 PY=.venv/bin/python
-RASA=.venv/bin/rasa
+RASA="$PY -m serving"   # `rasa` with the patches the servers run with
 MODEL=models/egov-login-help.tar.gz
 mkdir -p results
 trap '$PY -m tools.test_report results || true' EXIT   # results/index.html for support staff, also when a step fails
@@ -13,11 +13,12 @@ trap '$PY -m tools.test_report results || true' EXIT   # results/index.html for 
 step() { echo; echo "=== $* ==="; }
 
 step "lint (ruff)"
-.venv/bin/ruff check actions channels components tools tests web
-.venv/bin/ruff format --check --quiet actions channels components tools tests web
+CODE=(actions bench components contentcheck insights serving tools tests web)
+.venv/bin/ruff check "${CODE[@]}"
+.venv/bin/ruff format --check --quiet "${CODE[@]}"
 
 step "content check (flows, responses, examples, rasa data validate)"
-$PY -m tools.check_content
+$PY -m contentcheck
 
 step "unit tests (actions, engine, validators)"
 $PY -m pytest -q tests/unit

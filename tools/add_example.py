@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from tools.check_content import BUTTON_ONLY_INTENTS, ROOT, normalized, read_examples, rel
+from contentcheck.check import BUTTON_ONLY_INTENTS, ROOT, normalized, read_examples, rel
 
 MASK = "＊＊＊"
 CSV_INTENT = ("追加先インテント", "intent")

@@ -6,8 +6,6 @@ download cannot work on a machine without internet, and is never used here."""
 
 from __future__ import annotations
 
-import importlib.util
-import inspect
 import json
 import os
 import shutil
@@ -18,12 +16,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-ROOT = Path(__file__).resolve().parents[2]
+from serving.harness import ROOT, Stack, free_port, wait_until_up
+
 WEB = ROOT / "web"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -40,58 +38,26 @@ CHROMIUM_ARGS = [
 WEBHOOK = "/webhooks/rest/webhook"
 
 
-def _e2e_helpers():
-    """tests/e2e/conftest.py by path: its server start-up, without registering its fixtures twice."""
-    spec = importlib.util.spec_from_file_location("e2e_server_helpers", ROOT / "tests" / "e2e" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-E2E = _e2e_helpers()
-
-
-def start_servers_with_cors(workdir: Path, origin: str) -> Iterator[Any]:
-    """The e2e servers, with Rasa's CORS allow-list set to the page's origin only."""
-    if "rasa_args" in inspect.signature(E2E.start_servers).parameters:
-        yield from E2E.start_servers(workdir, rasa_args=["--cors", origin])
-        return
-    # Until start_servers takes extra Rasa arguments: add --cors to its `rasa run` command.
-    real_popen = subprocess.Popen
-
-    def popen(cmd, *args, **kwargs):
-        if list(cmd[1:3]) == ["run", "--model"]:
-            cmd = [*cmd, "--cors", origin]
-        return real_popen(cmd, *args, **kwargs)
-
-    starting = E2E.start_servers(workdir)
-    with mock.patch.object(E2E.subprocess, "Popen", popen):
-        servers = next(starting)
-    try:
-        yield servers
-    finally:
-        starting.close()
-
-
 @dataclass
 class Site:
     url: str  # the help page, ending in "/"
     rasa_url: str
-    servers: Any  # tests/e2e's Servers: talk() and texts() through the REST channel
+    servers: Stack  # talk() and texts() through the REST channel
 
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Iterator[Site]:
     subprocess.run([str(WEB / "build.sh")], check=True)  # seconds at most when nothing changed
     workdir = tmp_path_factory.mktemp("browser")
-    page_port = E2E.free_port()
+    page_port = free_port()
     origin = f"http://127.0.0.1:{page_port}"
-    for servers in start_servers_with_cors(workdir, origin):
+    # Rasa's CORS allow-list: the page's origin only.
+    with Stack(workdir, cors=[origin]) as servers:
         log = workdir / "page.log"
         env = {**os.environ, "PAGE_PORT": str(page_port), "PAGE_HOST": "127.0.0.1", "RASA_URL": servers.rasa_url}
         page_server = subprocess.Popen([sys.executable, str(WEB / "serve.py")], env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
         try:
-            E2E.wait_until_up(f"{origin}/config.json", page_server, log, seconds=30)
+            wait_until_up(f"{origin}/config.json", lambda: page_server.poll() is None, log.read_text, "page server", seconds=30)
             yield Site(f"{origin}/", servers.rasa_url, servers)
         finally:
             page_server.terminate()

@@ -50,7 +50,7 @@ def test_developer_portal_api_key_never_enters_the_conversation(servers):
     db = sqlite3.connect(servers.workdir / "tracker.db")
     stored = "\n".join(row[0] for row in db.execute("select data from events"))
     assert KEY not in stored
-    assert KEY not in (servers.workdir / "rasa.log").read_text() + (servers.workdir / "actions.log").read_text()
+    assert KEY not in servers.logs()
 
 
 def test_deletion_request_with_warning_and_personal_data_cleared(servers):

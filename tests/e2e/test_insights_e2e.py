@@ -21,8 +21,8 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from tools import insights
-from tools.insights_text import mask
+from insights import cli as insights
+from insights.text import mask
 
 EMAIL, PHONE, NUMBER = "taro.yamada@example.co.jp", "090-1234-5678", "12345678901234567"
 # Whether the model places a message is the model's business: the test sends several

@@ -11,48 +11,23 @@ server runs with the HTTP API enabled and a token, for the token test.
 
 from __future__ import annotations
 
-import json
-import secrets
-import sys
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-import cluster  # noqa: E402
-
-PAGE_ORIGINS = ["http://localhost:8080", "http://127.0.0.1:8080"]  # scripts/run.sh's --cors
-API_TOKEN = secrets.token_hex(16)
-REPORT_DIR = cluster.ROOT / "results" / "reliability"
-
-
-def new_sender(prefix: str = "rel") -> str:
-    """A fresh conversation id without runs of digits: the log masking hides 6+ digits as
-    a personal number, and tests that look for the id in a log must find it."""
-    return f"{prefix}-" + uuid.uuid4().hex[:12].translate(str.maketrans("0123456789", "ghijklmnop"))
-
-
-def write_figures(name: str, figures: dict) -> None:
-    """Evidence for the resolution note: results/reliability/<name>.json (not in git)."""
-    REPORT_DIR.mkdir(parents=True, exist_ok=True)
-    (REPORT_DIR / f"{name}.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
+from serving.harness import PAGE_ORIGINS, Services, Stack
+from tests.reliability.checks import API_TOKEN
 
 
 @pytest.fixture(scope="session")
-def single(tmp_path_factory) -> Iterator[cluster.Stack]:
-    stack = cluster.Stack(tmp_path_factory.mktemp("single"), debug=True, cors=PAGE_ORIGINS)
-    try:
-        yield stack.start()
-    finally:
-        stack.stop()
+def single(tmp_path_factory) -> Iterator[Stack]:
+    with Stack(tmp_path_factory.mktemp("single"), debug=True, cors=PAGE_ORIGINS) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="session")
-def services() -> Iterator[cluster.Services]:
-    found = cluster.Services()
+def services() -> Iterator[Services]:
+    found = Services()
     try:
         found.start()
         yield found
@@ -61,15 +36,13 @@ def services() -> Iterator[cluster.Services]:
 
 
 @pytest.fixture(scope="session")
-def pair(tmp_path_factory, services) -> Iterator[cluster.Stack]:
-    stack = cluster.Stack(
+def pair(tmp_path_factory, services) -> Iterator[Stack]:
+    stack = Stack(
         tmp_path_factory.mktemp("pair"),
         rasa_count=2,
-        endpoints=cluster.SCALEOUT_ENDPOINTS,
-        env=services.values,
+        services=services,
+        balanced=True,
         rasa_args=[[], ["--enable-api", "--auth-token", API_TOKEN]],
     )
-    try:
-        yield stack.start()
-    finally:
-        stack.stop()
+    with stack:
+        yield stack

@@ -11,8 +11,17 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from checks import CONTACT, PROCEDURE_QUESTION, conversation_intact, response_text, start_procedure, step_text, texts_of
-from conftest import new_sender
+
+from tests.reliability.checks import (
+    CONTACT,
+    PROCEDURE_QUESTION,
+    conversation_intact,
+    new_sender,
+    response_text,
+    start_procedure,
+    step_text,
+    texts_of,
+)
 
 TOO_LONG = response_text("utter_message_too_long")
 

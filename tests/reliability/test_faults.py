@@ -7,9 +7,18 @@ from __future__ import annotations
 import signal
 import time
 
-import cluster
-from checks import CONTACT, NOT_FOR_USERS, conversation_intact, response_text, start_procedure, step_text, texts_of
-from conftest import new_sender, write_figures
+from serving import harness
+from tests.reliability.checks import (
+    CONTACT,
+    NOT_FOR_USERS,
+    conversation_intact,
+    new_sender,
+    response_text,
+    start_procedure,
+    step_text,
+    texts_of,
+    write_figures,
+)
 
 APOLOGY = response_text("utter_service_unavailable")
 EMAIL, NUMBER, NAME = "Hanako.Suzuki@Example.JP", "１２３４５６７８９０１２３４５６７８", "鈴木花子"
@@ -26,7 +35,7 @@ def assert_apology(messages: list[dict]) -> None:
     assert not any(word in t for t in texts for word in NOT_FOR_USERS), texts
 
 
-def start_unlock_form(stack: cluster.Stack, me: str, instance: int = 0) -> None:
+def start_unlock_form(stack: harness.Stack, me: str, instance: int = 0) -> None:
     """Unlock request, electronic application, up to the e-mail question."""
     stack.talk(me, "アカウントのロックを解除してほしいです", instance)
     asked = all_text(stack.talk(me, '/inform{"unlock_service":"egov_application"}', instance))
@@ -58,7 +67,7 @@ def test_action_server_stopped_mid_procedure_and_mid_form(single):
     conversation_intact(single, walker, db, expected_step=3)
     after = all_text(single.talk(filler, EMAIL))
     assert "hanako.suzuki@example.jp" in after and "到達番号" in after, after  # e-mail accepted, next question
-    assert cluster.tracker_state(cluster.sqlite_events(db, filler))["slots"]["email"] == "hanako.suzuki@example.jp"
+    assert harness.tracker_state(harness.sqlite_events(db, filler))["slots"]["email"] == "hanako.suzuki@example.jp"
     log = single.rasa[0].log.read_text(encoding="utf-8")
     assert f"Conversation {walker}: action(s) action_guide failed" in log
 
@@ -75,7 +84,7 @@ def test_rasa_restarted_mid_procedure_and_mid_form(single):
     single.talk(filler, EMAIL)
     single.talk(filler, '/inform{"identity_choice":"arrival_number"}')
     assert "あと1つ" in all_text(single.talk(filler, NUMBER))
-    before = cluster.sqlite_events(db, filler)
+    before = harness.sqlite_events(db, filler)
 
     single.rasa[0].stop(sig=signal.SIGKILL)
     started = time.perf_counter()
@@ -83,9 +92,9 @@ def test_rasa_restarted_mid_procedure_and_mid_form(single):
     single.rasa[0].wait_until_up()
     restart_s = time.perf_counter() - started
 
-    assert cluster.sqlite_events(db, filler) == before  # nothing lost or added
+    assert harness.sqlite_events(db, filler) == before  # nothing lost or added
     assert step_text(4) in single.texts(walker, "/guide_next")  # same procedure, next step
-    state = cluster.tracker_state(cluster.sqlite_events(db, filler))
+    state = harness.tracker_state(harness.sqlite_events(db, filler))
     assert state["active_loop"] == {"name": "unlock_request_form"}
     assert state["slots"]["email"] == "hanako.suzuki@example.jp" and state["slots"]["arrival_number"] == "123456789012345678"
     single.talk(filler, '/inform{"identity_choice":"applicant_name"}')

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import threading
 
-from conftest import new_sender, write_figures
 from rasa.core.lock_store import RedisLockStore
 
-from channels.redis_lock import AtomicRedisLockStore
+from serving.lock_store import AtomicRedisLockStore
+from tests.reliability.checks import new_sender, write_figures
 
 CLIENTS, TICKETS_EACH = 4, 150
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from channels.log_masking import CURRENT_USER_TEXT, Masker, MaskingFilter
+from serving.log_masking import CURRENT_USER_TEXT, Masker, MaskingFilter
 
 
 @pytest.mark.parametrize(

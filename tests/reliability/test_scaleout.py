@@ -1,15 +1,16 @@
-"""Scale-out on loopback: two Rasa servers, one action server, PostgreSQL tracker store,
-Redis lock store (config/endpoints.scaleout.yml). The turns of one conversation
-alternate between the servers; every turn lands once, in order, and is answered as if
-one server had handled the whole conversation."""
+"""Scale-out on loopback: two Rasa servers behind nginx (round robin), one action
+server, PostgreSQL tracker store, Redis lock store (config/endpoints.scaleout.yml), as
+`make run SERVERS=2` starts them. Every request goes through the load balancer. The
+turns of one conversation land on both servers; every turn lands once, in order, and is
+answered as if one server had handled the whole conversation."""
 
 from __future__ import annotations
 
+import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from checks import STEPS, start_procedure, step_text, texts_of, whole_turns
-from conftest import new_sender, write_figures
+from tests.reliability.checks import STEPS, new_sender, start_procedure, step_text, texts_of, whole_turns, write_figures
 
 WALKTHROUGH = [  # message → a text the answer must contain
     ("/guide_next", step_text(2)),
@@ -40,20 +41,31 @@ def reply_contains(messages: list[dict], expected: str) -> bool:
 
 
 def test_alternating_instances_every_turn_lands_in_order(pair, services):
-    """Two conversations at once, each turn on the other server than the turn before."""
-    walker, filler = new_sender("alt"), new_sender("altform")
-    start_procedure(pair, walker, instance=0)
+    """Two conversations and a third that only greets, one turn each in rotation through
+    the balancer: with three requests a round and two servers taking turns, each
+    conversation's next turn lands on the other server than its last one."""
+    walker, filler, greeter = new_sender("alt"), new_sender("altform"), new_sender("altgreet")
+    start_procedure(pair, walker)
     sent = {walker: ["機種変更でワンタイムコードが確認できない"], filler: []}
     latencies = []
-    for k in range(max(len(WALKTHROUGH), len(FORM))):
-        for me, script, offset in ((walker, WALKTHROUGH, 1), (filler, FORM, 0)):
-            if k < len(script):
-                message, expected = script[k]
-                started = time.perf_counter()
-                replies = pair.talk(me, message, instance=(k + offset) % 2)
-                latencies.append(time.perf_counter() - started)
-                assert reply_contains(replies, expected), (message, texts_of(replies))
-                sent[me].append(message)
+    served_before = len(services.balancer_log())
+    rounds = max(len(WALKTHROUGH), len(FORM))
+    assert len(WALKTHROUGH) == len(FORM) == rounds  # three requests every round
+    for k in range(rounds):
+        for me, script in ((walker, WALKTHROUGH), (filler, FORM)):
+            message, expected = script[k]
+            started = time.perf_counter()
+            replies = pair.talk(me, message)
+            latencies.append(time.perf_counter() - started)
+            assert reply_contains(replies, expected), (message, texts_of(replies))
+            sent[me].append(message)
+        pair.talk(greeter, "こんにちは")
+    served = [line.upstream for line in services.balancer_log()[served_before:]]
+    assert len(served) == 3 * rounds
+    ports = {f"127.0.0.1:{proc.port}" for proc in pair.rasa}
+    for offset in range(3):  # each conversation: every turn on the other server than its last
+        mine = served[offset::3]
+        assert set(mine) == ports and all(a != b for a, b in zip(mine, mine[1:], strict=False)), mine
 
     figures = {}
     for me in (walker, filler):
@@ -74,14 +86,16 @@ def test_parallel_requests_one_conversation_both_instances(pair, services):
     """Ten requests at once for one conversation, spread over both servers, three
     times: the lock store makes them take turns, so each /guide_next sees the one
     before it, and each is stored once. (Rasa's own RedisLockStore failed this within a
-    few rounds: channels/redis_lock.py.)"""
+    few rounds: serving/lock_store.py.)"""
     rounds, answered, stored_total = 3, 0, 0
     for _ in range(rounds):
         me = new_sender("par2")
-        start_procedure(pair, me, instance=0)
+        start_procedure(pair, me)
         messages = ["/guide_next"] * 6 + ["こんにちは"] * 4
+        served_before = len(services.balancer_log())
         with ThreadPoolExecutor(len(messages)) as pool:
-            replies = list(pool.map(lambda km, me=me: pair.post({"sender": me, "message": km[1]}, instance=km[0] % 2), enumerate(messages)))
+            replies = list(pool.map(lambda message, me=me: pair.post({"sender": me, "message": message}), messages))
+        assert {line.upstream for line in services.balancer_log()[served_before:]} == {f"127.0.0.1:{p.port}" for p in pair.rasa}
         assert [r.status_code for r in replies] == [200] * len(messages), [r.text[:200] for r in replies if r.status_code != 200]
         shown = sorted(t for r in replies[:6] for t in texts_of(r.json()) if t.startswith("手順 "))
         assert shown == sorted(step_text(n) for n in range(2, 8)), shown
@@ -95,3 +109,27 @@ def test_parallel_requests_one_conversation_both_instances(pair, services):
         "scaleout_parallel",
         {"rounds": rounds, "requests": rounds * len(messages), "answered": answered, "user_events_stored": stored_total},
     )
+
+
+def test_a_server_stops_the_balancer_sends_everyone_to_the_other(pair, services):
+    """One Rasa server killed mid-conversation: every turn through the balancer is still
+    answered (nginx skips the server that refuses connections), in the right place; the
+    server comes back and takes turns again."""
+    me = new_sender("failover")
+    start_procedure(pair, me)
+    victim = pair.rasa[1]
+    victim.stop(signal.SIGKILL)
+    try:
+        served_before = len(services.balancer_log())
+        for n in range(2, 6):
+            assert step_text(n) in pair.texts(me, "/guide_next")
+        answered_by = {line.upstream.split(",")[-1].strip() for line in services.balancer_log()[served_before:]}
+        assert answered_by == {f"127.0.0.1:{pair.rasa[0].port}"}, answered_by
+    finally:
+        victim.start()
+        victim.wait_until_up()
+    time.sleep(5)  # nginx tries a failed server again after fail_timeout
+    served_before = len(services.balancer_log())
+    assert step_text(6) in pair.texts(me, "/guide_next")
+    assert step_text(7) in pair.texts(me, "/guide_next")
+    assert {line.upstream for line in services.balancer_log()[served_before:]} == {f"127.0.0.1:{p.port}" for p in pair.rasa}

@@ -8,14 +8,13 @@ import re
 import subprocess
 import unicodedata
 
-import cluster
 import pytest
 import requests
-from conftest import API_TOKEN, PAGE_ORIGINS, new_sender, write_figures
 
 from actions import validators
 from actions.forms import PERSONAL_SLOTS
-from channels import log_masking
+from serving import harness, log_masking
+from tests.reliability.checks import API_TOKEN, PAGE_ORIGINS, new_sender, write_figures
 
 API_PATHS = [
     ("GET", "/version"),
@@ -59,7 +58,7 @@ def test_http_api_with_the_token_reads_the_conversation(pair):
 
 @pytest.mark.parametrize("origin", PAGE_ORIGINS)
 def test_cors_allowed_origin(single, origin):
-    url = single.url() + cluster.WEBHOOK
+    url = single.url() + harness.WEBHOOK
     preflight = requests.options(
         url,
         headers={"Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"},
@@ -72,7 +71,7 @@ def test_cors_allowed_origin(single, origin):
 
 @pytest.mark.parametrize("origin", ["http://evil.example", "http://localhost:9999", "null"])
 def test_cors_other_origin_gets_no_header(single, origin):
-    url = single.url() + cluster.WEBHOOK
+    url = single.url() + harness.WEBHOOK
     preflight = requests.options(url, headers={"Origin": origin, "Access-Control-Request-Method": "POST"}, timeout=30)
     assert "Access-Control-Allow-Origin" not in preflight.headers
     reply = requests.post(url, json={"sender": new_sender("cors"), "message": "こんにちは"}, headers={"Origin": origin}, timeout=60)
@@ -166,7 +165,7 @@ def test_no_personal_value_in_any_log_line_of_full_form_conversations(single):
         me = new_sender(f"mask-{name}")
         for message in messages:
             single.talk(me, message)
-        for _, type_name, event in cluster.sqlite_events(db, me):
+        for _, type_name, event in harness.sqlite_events(db, me):
             if type_name == "slot" and event["name"] in log_masking.DEFAULT_PERSONAL_SLOTS and event["value"]:
                 recorded.add(str(event["value"]))
     assert len(recorded) >= 12, recorded  # the forms really ran: each value was stored
@@ -211,11 +210,11 @@ CONFIG_SUFFIXES = {".yml", ".yaml", ".ini", ".cfg", ".toml", ".env", ".conf", ".
 
 def test_no_secret_in_the_repository():
     listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=cluster.ROOT, capture_output=True, text=True, check=True
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=harness.ROOT, capture_output=True, text=True, check=True
     ).stdout.split("\n")
     found = []
     for name in filter(None, listed):
-        path = cluster.ROOT / name
+        path = harness.ROOT / name
         if not path.is_file() or path.stat().st_size > 2_000_000:
             continue
         try:
@@ -237,7 +236,7 @@ def test_no_secret_in_the_repository():
 
 
 def test_endpoint_files_take_hosts_and_secrets_from_the_environment():
-    for path in sorted((cluster.ROOT / "config").glob("endpoints.*.yml")):
+    for path in sorted((harness.ROOT / "config").glob("endpoints.*.yml")):
         text = path.read_text(encoding="utf-8")
         for key in ("password", "url", "port", "username"):
             for value in re.findall(rf"^\s*{key}:\s*(\S+)", text, re.MULTILINE):

@@ -6,7 +6,9 @@ import warnings
 
 import pytest
 
-from tools import bench_report, charts, insights_report
+from bench import report as bench_report
+from insights import report as insights_report
+from tools import charts
 
 JAPANESE = "利用者の発言・答えられなかった発言・件数・解決しない"
 

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tools import check_content
-from tools.check_content import Check, Problem, copy_project, run
+from contentcheck import check as check_content
+from contentcheck import cli as contentcheck_cli
+from contentcheck.check import Check, Problem, copy_project, run
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "editors_guide.md"
@@ -286,10 +287,10 @@ def test_rasa_data_validate_warnings_are_translated_with_line(project):
 
 
 def test_command_line_exit_codes_and_output(project, capsys):
-    assert check_content.main(["--root", str(project), "--no-rasa"]) == 0
+    assert contentcheck_cli.main(["--root", str(project), "--no-rasa"]) == 0
     assert "問題はありません" in capsys.readouterr().out
     duplicate_example(project)
-    assert check_content.main(["--root", str(project), "--no-rasa"]) == 1
+    assert contentcheck_cli.main(["--root", str(project), "--no-rasa"]) == 1
     out = capsys.readouterr().out
     assert "件の問題があります" in out and "data/nlu/login_failed.yml:" in out and "make check" in out
 

@@ -26,7 +26,7 @@ from actions.actions import ActionDidYouMean, ActionGuide, ActionShowTopics
 from actions.answers import choice_payload
 from actions.content import FLOWS_FILE_ENV, parse_flows
 from actions.guide import Engine
-from tools.check_content import Check, copy_project, read_examples, run
+from contentcheck.check import Check, copy_project, read_examples, run
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "editors_guide.md"
@@ -147,7 +147,8 @@ def test_every_yaml_example_in_the_guide_is_applied_by_a_test():
 
 
 def test_every_command_in_the_guide_exists():
-    """`make X` targets are in the Makefile; `.venv/bin/python -m tools.X …` parses with that tool's own options."""
+    """`make X` targets are in the Makefile; `.venv/bin/python -m <tool> …` parses with that tool's own options
+    (a package's options are those of its cli module)."""
     text = GUIDE.read_text(encoding="utf-8")
     commands = [line.strip() for m in FENCE.finditer(text) if m.group(1) == "" for line in m.group(2).splitlines() if line.strip()]
     assert commands
@@ -157,8 +158,10 @@ def test_every_command_in_the_guide_exists():
         if words[0] == "make":
             assert re.search(rf"^{words[1]}:", makefile, re.M), f"Makefile has no target {words[1]}"
         else:
-            assert words[:2] == [".venv/bin/python", "-m"] and words[2].startswith("tools."), command
+            assert words[:2] == [".venv/bin/python", "-m"], command
             module = importlib.import_module(words[2])
+            if hasattr(module, "__path__"):  # a package: `python -m package` runs its cli
+                module = importlib.import_module(f"{words[2]}.cli")
             module.build_parser().parse_args(words[3:])  # exits on an unknown option
 
 
@@ -251,7 +254,7 @@ def test_add_an_answer_example_to_an_option(project, baseline, monkeypatch):
 
 
 def test_faq_update_is_found_by_the_report_and_the_check_then_fixed_in_the_flows(project, baseline):
-    from tools import faq_trace
+    from contentcheck import faq_trace
 
     faq_edit, flows_edit = [e for e in guide_edits() if e.group == "faq-update"]
     apply_edit(project, faq_edit)

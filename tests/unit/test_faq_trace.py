@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tools import faq_trace
-from tools.check_content import copy_project, run
+from contentcheck import faq_trace
+from contentcheck.check import copy_project, run
 
 FAQ = Path("content") / "faq" / "login.txt"
 

@@ -18,10 +18,11 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from tools import add_example, insights
-from tools.check_content import copy_project, read_examples, run
-from tools.insights_data import database_url, load
-from tools.insights_text import MASK, group_similar, mask
+from contentcheck.check import copy_project, read_examples, run
+from insights import cli as insights
+from insights.data import database_url, load
+from insights.text import MASK, group_similar, mask
+from tools import add_example
 
 TZ = ZoneInfo("Asia/Tokyo")
 DAY = date(2025, 4, 10)
@@ -433,7 +434,7 @@ def test_add_examples_from_a_csv_excel_saved_as_shift_jis(project, tmp_path):
 
 
 def test_no_conversations_yet_is_said_in_japanese_not_as_an_sql_error(tmp_path, capsys):
-    from tools import insights as insights_cli
+    from insights import cli as insights_cli
 
     missing = tmp_path / "tracker.db"
     assert insights_cli.main(["--db", str(missing), "--out", str(tmp_path / "out")]) == 0

@@ -10,7 +10,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from tools.purge_tracker import purge
+from insights.purge import purge
 
 
 def save(store: SQLTrackerStore, sender: str, timestamp: float) -> None:

@@ -1,4 +1,4 @@
-"""components/rasa_patches.py against the pinned Rasa: each patch keeps Rasa's answers."""
+"""serving/rasa_patches.py against the pinned Rasa: each patch keeps Rasa's answers."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SessionSt
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 
-from components import rasa_patches
+from serving import rasa_patches
 from tests.conftest import ROOT
 
 
@@ -94,3 +94,23 @@ def test_a_new_session_after_the_bound_carries_the_flow_position_only(rasa_domai
     before = len(short.events)
     asyncio.run(MessageProcessor._update_tracker_session(processor, short, None))
     assert len(short.events) == before  # a short session goes on
+
+
+def test_action_replies_are_checked_against_rasas_schema_compiled_once(monkeypatch):
+    from jsonschema.exceptions import ValidationError
+    from jsonschema.validators import Draft202012Validator
+    from rasa.core.actions.action import RemoteAction
+    from rasa.utils.endpoints import EndpointConfig
+
+    rasa_patches.compile_reply_schema()
+    assert getattr(RemoteAction._validate_action_result, "egov_patch", False)
+    checks = []
+    original = Draft202012Validator.check_schema
+    monkeypatch.setattr(rasa_patches, "_reply_validator", None)
+    monkeypatch.setattr(Draft202012Validator, "check_schema", classmethod(lambda cls, schema: checks.append(1) or original(schema)))
+    action = RemoteAction("action_guide", EndpointConfig("http://127.0.0.1:1/webhook"))
+    assert action._validate_action_result({"events": [], "responses": [{"text": "はい"}]}) is True
+    assert action._validate_action_result({"events": [{"event": "slot", "name": "x", "value": 1}], "responses": []}) is True
+    with pytest.raises(ValidationError, match="Failed to validate Action server response from API"):
+        action._validate_action_result({"events": "not a list", "responses": []})
+    assert len(checks) == 1  # the schema itself was checked once, not once per reply

@@ -6,8 +6,8 @@ inquiry is shown, but Rasa keeps every event, so the typed values stay in the
 retention period (default 24 hours: a conversation that has been quiet that long is
 over; the session itself expires after 60 minutes, domain.yml).
 
-    python -m tools.purge_tracker                       # tracker.db, 24 hours
-    python -m tools.purge_tracker --db postgresql://user:pw@host/rasa --hours 6
+    python -m insights.purge                       # tracker.db, 24 hours
+    python -m insights.purge --db postgresql://user:pw@host/rasa --hours 6
 
 Run it from cron on every tracker store (see README, "Privacy").
 """

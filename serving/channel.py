@@ -56,7 +56,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.validators import REDACTED_SECRET, redact_secrets
-from channels.log_masking import CURRENT_USER_TEXT
+from serving.log_masking import CURRENT_USER_TEXT
 
 logger = logging.getLogger(__name__)
 

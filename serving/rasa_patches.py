@@ -1,10 +1,11 @@
 """Changes to Rasa's own code, in one place, each named and tested
 (tests/unit/test_rasa_patches.py).
 
-`install()` applies them (unless EGOV_STOCK_RASA=1, to measure stock Rasa); Rasa runs it when it imports this package for config.yml's
-components (components/__init__.py), in `rasa run`, `rasa train`, `rasa test` and
-`rasa shell` alike. Each patch was written against the pinned Rasa (requirements.in):
-another version refuses to start rather than silently behave differently.
+`install()` applies them (unless EGOV_STOCK_RASA=1, to measure stock Rasa). It is called
+explicitly at start-up by `python -m serving` (serving/__main__.py), which every script
+and test harness uses instead of the bare `rasa` command. Each patch was written against
+the pinned Rasa (requirements.in): another version refuses to start rather than silently
+behave differently.
 
 1. Event type lookup: Rasa finds an event's class by walking every subclass of
    Event, for every stored event, every time a tracker is read, which made a turn's
@@ -15,6 +16,11 @@ another version refuses to start rather than silently behave differently.
    action server stays bounded. Only the guided-flow position is carried into the
    new session (never form values); a session is never cut inside a form or the
    fallback loop.
+3. Action-server replies checked with a validator built once: Rasa 3.6 calls
+   `jsonschema.validate(result, schema)` for every reply, which first validates the
+   schema itself against its metaschema (tens of milliseconds of CPU per action call).
+   The schema is a constant, so it is checked once and the compiled validator reused;
+   replies are held to the same schema and raise the same error.
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ import os
 from typing import Any
 
 import rasa
+from rasa.core.actions.action import RemoteAction
 from rasa.core.processor import MessageProcessor
+from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.events import Event, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -38,11 +46,12 @@ def install() -> None:
         return
     if rasa.__version__ != PINNED_RASA:
         raise RuntimeError(
-            f"components/rasa_patches.py was written for Rasa {PINNED_RASA}, this is Rasa {rasa.__version__}: "
+            f"serving/rasa_patches.py was written for Rasa {PINNED_RASA}, this is Rasa {rasa.__version__}: "
             "check each patch against the new version's code before changing PINNED_RASA."
         )
     cache_event_types()
     bound_sessions()
+    compile_reply_schema()
 
 
 # --- 1. event type lookup ---------------------------------------------------------------
@@ -105,3 +114,41 @@ def bound_sessions() -> None:
     _has_session_expired.egov_patch = True  # type: ignore[attr-defined]
     MessageProcessor._has_session_expired = _has_session_expired  # type: ignore[method-assign]
     MessageProcessor._update_tracker_session = _update_tracker_session  # type: ignore[method-assign]
+
+
+# --- 3. action-server reply check compiled once -------------------------------------------
+
+_reply_validator: Any = None
+
+
+def _compiled(schema: dict[str, Any]) -> Any:
+    global _reply_validator
+    if _reply_validator is None:
+        from jsonschema.validators import validator_for
+
+        cls = validator_for(schema)
+        cls.check_schema(schema)  # once per process instead of once per action call
+        _reply_validator = cls(schema)
+    return _reply_validator
+
+
+def compile_reply_schema() -> None:
+    if getattr(RemoteAction._validate_action_result, "egov_patch", False):
+        return
+
+    def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
+        from jsonschema.exceptions import ValidationError, best_match
+
+        error = best_match(_compiled(self.action_response_format_spec()).iter_errors(result))
+        if error is None:
+            return True
+        if isinstance(error, ValidationError):
+            error.message += (
+                ". Failed to validate Action server response from API, "
+                "make sure your response from the Action endpoint is valid. "
+                f"For more information about the format visit {DOCS_BASE_URL}/custom-actions"
+            )
+        raise error
+
+    _validate_action_result.egov_patch = True  # type: ignore[attr-defined]
+    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]

@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from tools.insights_text import mask
+from insights.text import mask
 
 FALLBACK_INTENT = "nlu_fallback"
 OUT_OF_SCOPE = "out_of_scope"

@@ -34,7 +34,7 @@ def justified(message: str, action_responses: set) -> bool:
 
 
 def main() -> int:
-    from tools.check_content import BUILTIN_RESPONSES, form_question_responses, responses_sent_by_code
+    from contentcheck.check import BUILTIN_RESPONSES, form_question_responses, responses_sent_by_code
 
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
     action_responses = responses_sent_by_code() | form_question_responses(domain) | BUILTIN_RESPONSES

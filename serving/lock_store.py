@@ -15,7 +15,7 @@ This class keeps Rasa's ticket protocol, its data in Redis and its configuration
 only wraps each read-modify-write (take a ticket, drop expired tickets, give a ticket
 back and delete the lock when no one waits) in a Redis WATCH/MULTI transaction, retried
 when another server changed the lock in between. Use it in an endpoints file with
-`type: channels.redis_lock.AtomicRedisLockStore` and the usual redis lock store keys.
+`type: serving.lock_store.AtomicRedisLockStore` and the usual redis lock store keys.
 """
 
 from __future__ import annotations

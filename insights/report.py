@@ -17,9 +17,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from insights.data import KINDS, Insights
+from insights.text import Group, group_similar
 from tools import charts as charts_module
-from tools.insights_data import KINDS, Insights
-from tools.insights_text import Group, group_similar
 
 RESULTS = {  # guide_outcome result → Japanese label, chart colour
     "resolved": ("解決した", "#2e7d32"),

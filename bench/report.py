@@ -383,7 +383,7 @@ def write_report(results: dict[str, Any], out_dir: Path) -> Path:
     parts = [
         "# Benchmarks",
         "",
-        f"Measured {results['date']} on {machine_line(m)}. Command: `make bench` (`python -m tools.bench`), {results['duration_s'] / 60:.1f} min.",
+        f"Measured {results['date']} on {machine_line(m)}. Command: `make bench` (`python -m bench`), {results['duration_s'] / 60:.1f} min.",
         f"Held-out file: `tests/test_nlu.yml` ({project['headline']['n']} examples, never trained on); training data: `data/nlu/` ({results['train_examples']} examples).",
         "",
         "## Targets",
@@ -430,8 +430,8 @@ def write_report(results: dict[str, Any], out_dir: Path) -> Path:
         parts += [
             "## Serving",
             "",
-            f"`rasa run` + `rasa run actions` started as `make run` starts them (tests/e2e/conftest.py `start_servers`: SQLite tracker "
-            f"store, in-memory lock store, model `{serve['model']}`), driven through the REST channel by `tools/bench_load.py` in a "
+            f"`rasa run` + `rasa run actions` started as `make run` starts them (serving/harness.py: SQLite tracker "
+            f"store, in-memory lock store, model `{serve['model']}`), driven through the REST channel by `bench/load.py` in a "
             f"separate process (asyncio + aiohttp). Each user plays scripted conversations — guided flows with /guide_next, 戻って, "
             f"/guide_all, a branch answered with an entity, 「解決しましたか？」, an interruption and /guide_resume, small talk, "
             f"the unlock-request form (service, e-mail, confirmation), a request for a person, an off-topic question — "
@@ -474,7 +474,7 @@ def readme_section(results: dict[str, Any]) -> str:
         "",
         f"`make bench` (about 10 minutes; not part of `make test`) trains every system from scratch, scores it on the held-out "
         f"`tests/test_nlu.yml`, drives conversations through the REST channel, and writes `results/bench/report.md` and charts; "
-        f"`.venv/bin/python -m tools.bench --publish` also updates [docs/benchmarks.md](docs/benchmarks.md) and `docs/bench/`. "
+        f"`.venv/bin/python -m bench --publish` also updates [docs/benchmarks.md](docs/benchmarks.md) and `docs/bench/`. "
         f"Latest run: {results['date']} UTC on {machine_line(m)} (shared with other work; serving figures vary by about ±20 % between runs).",
         "",
         summary_table(results),

@@ -1,8 +1,8 @@
 """Insight report from the tracker store: what users asked that the bot could not answer.
 
-    python -m tools.insights --since 2025-04-01 --until 2025-04-30
-    python -m tools.insights --db postgresql://user:pass@host:5432/rasa --since 2025-04-01
-    python -m tools.insights --db path/to/tracker.db --out reports/insights
+    python -m insights --since 2025-04-01 --until 2025-04-30
+    python -m insights --db postgresql://user:pass@host:5432/rasa --since 2025-04-01
+    python -m insights --db path/to/tracker.db --out reports/insights
 
 Reads Rasa's SQL tracker store (SQLite by default, as configured in endpoints.yml;
 any SQLAlchemy URL such as PostgreSQL) and writes reports/insights/index.html
@@ -21,8 +21,8 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from tools.insights_data import NoConversations, database_url, load
-from tools.insights_report import default_period, flow_info, write_report
+from insights.data import NoConversations, database_url, load
+from insights.report import default_period, flow_info, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,7 +36,7 @@ def _date(value: str) -> date:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m tools.insights", description="トラッカーストアからインサイトレポート（HTML と CSV）を作ります。"
+        prog="python -m insights", description="トラッカーストアからインサイトレポート（HTML と CSV）を作ります。"
     )
     parser.add_argument(
         "--db",

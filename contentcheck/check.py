@@ -3,8 +3,8 @@
 Every problem names the file and line and says what to do, in Japanese, because
 the people who read it edit YAML, not Python. Exit code 1 when anything is wrong.
 
-    python -m tools.check_content                 # the project
-    python -m tools.check_content --root DIR      # a copy (tests, trying an edit safely)
+    python -m contentcheck                 # the project
+    python -m contentcheck --root DIR      # a copy (tests, trying an edit safely)
 
 The checks, in order (docs/editors_guide.md lists them with an example message each):
   1. YAML syntax, and the same key written twice in one place
@@ -22,13 +22,11 @@ The checks, in order (docs/editors_guide.md lists them with an example message e
 
 from __future__ import annotations
 
-import argparse
 import ast
 import logging
 import os
 import re
 import shutil
-import sys
 import unicodedata
 import warnings
 from collections import defaultdict
@@ -71,7 +69,7 @@ PROJECT_FILES = (
     "tests/test_nlu.yml",
     "tests/nlu_tuning.yml",
     "actions",
-    "channels",
+    "serving",
     "components",
 )
 
@@ -142,7 +140,7 @@ def yaml_files(root: Path, *folders: str) -> list[Path]:
 
 def responses_sent_by_code(root: Path = ROOT) -> set[str]:
     """Response names written as string literals in the actions' code."""
-    code = "\n".join(p.read_text(encoding="utf-8") for folder in ("actions", "channels") for p in (root / folder).glob("*.py"))
+    code = "\n".join(p.read_text(encoding="utf-8") for folder in ("actions", "serving") for p in (root / folder).glob("*.py"))
     return set(RESPONSE_NAME.findall(code))
 
 
@@ -157,7 +155,7 @@ def response_variables(root: Path = ROOT) -> tuple[dict[str, set[str]], set[str]
 
     Reads `Say("utter_x", {"key": …})` (the engine) and `utter_message(response="utter_x", key=…)`.
     """
-    sources = tuple(path.read_text(encoding="utf-8") for folder in ("actions", "channels") for path in sorted((root / folder).glob("*.py")))
+    sources = tuple(path.read_text(encoding="utf-8") for folder in ("actions", "serving") for path in sorted((root / folder).glob("*.py")))
     given, unknown = _variables_in_code(sources)
     return {name: set(keys) for name, keys in given.items()}, set(unknown)
 
@@ -481,7 +479,7 @@ class Check:
 
     def faq(self) -> None:
         """Every quoted text stands in the FAQ; every FAQ sentence is used or explained."""
-        from tools import faq_trace
+        from contentcheck import faq_trace
 
         faq_file = self.root / faq_trace.FAQ_FILE
         if not self.flows or not faq_file.exists():
@@ -608,7 +606,7 @@ class Check:
                 if not str((variant or {}).get("text") or "").strip():
                     self.add(domain_file, line_of.get(name, 1), f"応答「{name}」の text が空です。利用者に表示する文章を書いてください。")
         for name in sorted(in_code - set(self.responses)):
-            where = self.find_line(name, sorted((self.root / "actions").glob("*.py")) + sorted((self.root / "channels").glob("*.py")))
+            where = self.find_line(name, sorted((self.root / "actions").glob("*.py")) + sorted((self.root / "serving").glob("*.py")))
             self.add(
                 *(where or (domain_file, 1)),
                 f"プログラムが応答「{name}」を使いますが、domain.yml の responses にありません。domain.yml の responses に同じ名前で応答を追加してください。",
@@ -765,7 +763,7 @@ class Check:
 
     # 8. rasa data validate
     def rasa_validate(self) -> None:
-        from tools.validate_data import justified
+        from contentcheck.validate_data import justified
 
         said = rasa_warnings(self.root)
         accepted = responses_sent_by_code(self.root) | form_question_responses(self.domain) | BUILTIN_RESPONSES
@@ -950,27 +948,3 @@ def run(root: Path | None = None, rasa: bool = True) -> list[Problem]:
         if rasa and not check.problems:
             check.rasa_validate()
     return check.problems
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m tools.check_content", description="内容チェック（編集者向け）")
-    parser.add_argument("--root", type=Path, help="チェックするプロジェクトのフォルダ（既定: このプロジェクト）")
-    parser.add_argument("--no-rasa", action="store_true", help="rasa data validate を省く（数秒速くなる）")
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    problems = run(args.root, rasa=not args.no_rasa)
-    if problems:
-        print(f"内容チェック: {len(problems)} 件の問題があります。上から順に直してください（ファイル名:行番号: 内容）。")
-        for problem in problems:
-            print(f"  {problem}")
-        print("直したら、もう一度 make check を実行してください。")
-        return 1
-    print("内容チェック: 問題はありません。")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

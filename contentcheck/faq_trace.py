@@ -11,7 +11,7 @@ full/half width do not matter.
   explain.
 
 `make check` fails on either (tools/check_content.py); after an FAQ update,
-`python -m tools.faq_trace` (`make faq-report`) writes reports/faq/index.md, flow by
+`python -m contentcheck.faq_trace` (`make faq-report`) writes reports/faq/index.md, flow by
 flow and node by node, for the editors.
 """
 

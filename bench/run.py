@@ -1,10 +1,10 @@
 """`make bench`: understanding quality against baselines and serving latency, in one run.
 
-    python -m tools.bench                 # everything (about 10 minutes on 2 cores)
-    python -m tools.bench --skip-serving  # quality only
-    python -m tools.bench --reuse-models  # keep models already in results/bench/models
-    python -m tools.bench --publish       # also copy the report and charts to docs/
-    python -m tools.bench --publish-only  # copy the last run's report and charts to docs/
+    python -m bench                 # everything (about 10 minutes on 2 cores)
+    python -m bench --skip-serving  # quality only
+    python -m bench --reuse-models  # keep models already in results/bench/models
+    python -m bench --publish       # also copy the report and charts to docs/
+    python -m bench --publish-only  # copy the last run's report and charts to docs/
 
 Writes results/bench/report.md, results/bench/results.json and PNG charts next to
 them, and prints the summary table. Not part of `make test`.
@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tools import bench_nlu, bench_report
+from bench import nlu as bench_nlu
+from bench import report as bench_report
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "results" / "bench"
@@ -108,7 +109,7 @@ def reproducibility(first: list[bench_nlu.Prediction], models: Path) -> str:
 
 
 def serving(users: list[int], turns: int, texts: list[str]) -> dict[str, Any]:
-    from tools import bench_serve
+    from bench import serve as bench_serve
 
     load = bench_serve.model_load(SERVED_MODEL)
     log(f"- model load in a fresh process: imports {load['import_s']:.1f} s, Agent.load {load['load_s']:.1f} s")
@@ -131,14 +132,14 @@ def serving(users: list[int], turns: int, texts: list[str]) -> dict[str, Any]:
 def dialogue_suite() -> dict[str, Any]:
     """The dialogue suite (tests/dialogues) through real servers: share of conversations
     that reach their FAQ remedy, and turns to get there, per part."""
-    import contextlib
     import tempfile
 
-    from tools import bench_serve, dialogues
+    from serving.harness import Stack
+    from tools import dialogues
 
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-dialogues-") as tmp:
-        with contextlib.contextmanager(bench_serve._e2e_harness().start_servers)(Path(tmp)) as servers:
+        with Stack(Path(tmp), model=SERVED_MODEL) as servers:
             for part in dialogues.PARTS:
                 results = [dialogues.run(d, servers.talk) for d in dialogues.load(part)]
                 summary = dialogues.summary(results)
@@ -152,7 +153,7 @@ def dialogue_suite() -> dict[str, Any]:
 
 
 def length(turns: int) -> list[dict[str, Any]]:
-    from tools import bench_serve
+    from bench import serve as bench_serve
 
     return [bench_serve.latency_by_length(SERVED_MODEL, turns, stock=stock, log=log) for stock in (False, True)]
 

@@ -1,1 +1,0 @@
-"""Input channels: the REST channel the help page and tests use, with its guards."""

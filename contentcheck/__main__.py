@@ -1,0 +1,5 @@
+import sys
+
+from contentcheck.cli import main
+
+sys.exit(main())

@@ -1,0 +1,5 @@
+import sys
+
+from insights.cli import main
+
+sys.exit(main())
