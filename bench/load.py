@@ -5,6 +5,7 @@ number of turns, cycling through scripted conversations that start guided flows,
 move inside them (/guide_next, 戻って, /guide_all), pick a branch, answer
 「解決しましたか？」, fill the unlock-request form, small talk; every user has its own sender id.
 `parse`: sequential POST /model/parse (needs `rasa run --enable-api`).
+`flood`: a few connections sending into one conversation as fast as they can.
 `--think S` pauses 0.5-1.5 × S seconds between a user's turns (a person reading the
 answer); the default 0 sends turns back to back, the harshest case.
 Prints one JSON object on stdout. Bounded: fixed turns, 60 s timeout per request.
@@ -154,6 +155,27 @@ async def parse(base: str, token: str, texts: list[str], rounds: int) -> dict:
     return summary(latencies, wall, len(problems), {"problems": problems[:10]})
 
 
+async def flood(base: str, seconds: float, clients: int) -> dict:
+    """`clients` connections sending into one conversation as fast as they can."""
+    url, sender = f"{base}/webhooks/rest/webhook", f"flood-{uuid.uuid4().hex[:10]}"
+    statuses: dict[str, int] = {}
+    end = time.perf_counter() + seconds
+
+    async def one(session: aiohttp.ClientSession) -> None:
+        while time.perf_counter() < end:
+            try:
+                async with session.post(url, json={"sender": sender, "message": "/guide_next"}) as reply:
+                    await reply.read()
+                    key = str(reply.status)
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                key = type(exc).__name__
+            statuses[key] = statuses.get(key, 0) + 1
+
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+        await asyncio.gather(*(one(session) for _ in range(clients)))
+    return {"sent": sum(statuses.values()), "statuses": statuses, "seconds": seconds, "clients": clients}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="mode", required=True)
@@ -162,6 +184,10 @@ def main() -> None:
     c.add_argument("--users", type=int, required=True)
     c.add_argument("--turns", type=int, required=True)
     c.add_argument("--think", type=float, default=0.0, help="mean pause between a user's turns, seconds (0: back to back)")
+    f = sub.add_parser("flood")
+    f.add_argument("--url", required=True)
+    f.add_argument("--seconds", type=float, default=20.0)
+    f.add_argument("--clients", type=int, default=3)
     p = sub.add_parser("parse")
     p.add_argument("--url", required=True)
     p.add_argument("--token", required=True)
@@ -170,6 +196,8 @@ def main() -> None:
     args = ap.parse_args()
     if args.mode == "conversations":
         result = asyncio.run(conversations(args.url, args.users, args.turns, args.think))
+    elif args.mode == "flood":
+        result = asyncio.run(flood(args.url, args.seconds, args.clients))
     else:
         with open(args.texts, encoding="utf-8") as fh:
             texts = json.load(fh)

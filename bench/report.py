@@ -8,18 +8,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from bench.serving_report import TURN_ANALYSIS, capacity_section, flood_section, length_section, memory_table, paced, serving_table, what_if
+from bench.targets import TARGETS
 from tools import charts as charts_module
 
 ROOT = Path(__file__).resolve().parent.parent
-
-TARGETS = {
-    "top1": 0.95,
-    "oos_recall": 0.90,
-    "false_fallback": 0.03,
-    "parse_p50_ms": 5.0,
-    "turn_p95_ms_10": 50.0,
-    "train_s": 120.0,
-}
 
 
 def machine() -> dict[str, str]:
@@ -102,69 +95,6 @@ def confusion_chart(rows: list[str], cols: list[str], matrix: list[list[int]], p
     plt.close(fig)
 
 
-def latency_chart(serve: dict[str, Any], path: Path) -> None:
-    plt = _plt()
-    levels = serve["conversations"]["levels"]
-    users = [lv["users"] for lv in levels]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
-    for key, label in (("p50_ms", "p50"), ("p95_ms", "p95"), ("p99_ms", "p99")):
-        ax1.plot(users, [lv[key] for lv in levels], marker="o", label=label)
-    ax1.axhline(TARGETS["turn_p95_ms_10"], color="grey", lw=0.8, ls="--", label="p95 target (10 users)")
-    ax1.set_xscale("log")
-    ax1.set_xticks(users, [str(u) for u in users])
-    ax1.set_xlabel("concurrent users")
-    ax1.set_ylabel("turn latency, ms (REST channel, incl. actions)")
-    ax1.legend(fontsize=8)
-    ax2.bar([str(u) for u in users], [lv["throughput_per_s"] for lv in levels])
-    ax2.set_xlabel("concurrent users")
-    ax2.set_ylabel("turns per second")
-    fig.suptitle("Serving: rasa run + action server, as `make run` starts them")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def length_chart(length: list[dict[str, Any]], path: Path) -> None:
-    """Turn latency by position in one long conversation, with and without the patches."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(9, 4))
-    for run in length:
-        label = "stock Rasa (EGOV_STOCK_RASA=1)" if run["stock"] else "with components/rasa_patches.py"
-        ax.plot(range(1, len(run["ms"]) + 1), run["ms"], lw=0.8, label=label)
-    ax.set_xlabel("turn number in one conversation")
-    ax.set_ylabel("turn latency, ms")
-    ax.legend(fontsize=8)
-    fig.suptitle("A turn's cost against the length of the conversation")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def length_section(results: dict[str, Any]) -> list[str]:
-    length = results.get("length")
-    if not length:
-        return []
-    lines = [
-        "## A turn's cost against the length of the conversation",
-        "",
-        "One conversation walks the 7-step procedure again and again through the REST channel (SQLite tracker store, as `make run`).",
-        "",
-        "| serving | turns 1-30 p50 | last 30 turns p50 | ratio |",
-        "|---|---|---|---|",
-    ]
-    for run in length:
-        label = "stock Rasa (EGOV_STOCK_RASA=1)" if run["stock"] else "with the project's patches"
-        lines.append(f"| {label} | {run['early_p50_ms']:.1f} ms | {run['late_p50_ms']:.1f} ms | {run['ratio']:.2f} |")
-    parse = (results.get("serve") or {}).get("parse", {}).get("p50_ms")
-    patched = next((r for r in length if not r["stock"]), None)
-    if parse and patched:
-        lines += [
-            "",
-            f"Turn / parse: {patched['early_p50_ms']:.1f} ms / {parse:.2f} ms = {patched['early_p50_ms'] / parse:.1f}× (a short conversation's turn against `/model/parse`).",
-        ]
-    return [*lines, "", "![length](length.png)", ""]
-
-
 def sweep_chart(system: dict[str, Any], path: Path) -> None:
     plt = _plt()
     amb = system["tuned_fallback"]["ambiguity"]
@@ -198,16 +128,6 @@ def summary_table(results: dict[str, Any]) -> str:
         lines.append(
             f"| {s['key']}: {s['title']} | {pct(h['top1'])} | {h['macro_f1']:.3f} | {pct(h['top3'])} | {pct(h['oos_recall'])} | "
             f"{pct(h['false_fallback'])} | {fb['threshold']:.2f} / {fb['ambiguity']:.2f} | {s['train_s']:.1f} s | {h['parse_ms_p50']:.2f} ms |"
-        )
-    return "\n".join(lines)
-
-
-def serving_table(serve: dict[str, Any]) -> str:
-    lines = ["| concurrent users | turns | p50 | p95 | p99 | throughput | errors |", "|---|---|---|---|---|---|---|"]
-    for lv in serve["conversations"]["levels"]:
-        lines.append(
-            f"| {lv['users']} | {lv['ok'] + lv['errors']} | {lv['p50_ms']:.1f} ms | {lv['p95_ms']:.1f} ms | {lv['p99_ms']:.1f} ms | "
-            f"{lv['throughput_per_s']:.1f} turns/s | {lv['errors']} |"
         )
     return "\n".join(lines)
 
@@ -246,69 +166,6 @@ def targets_table(results: dict[str, Any]) -> str:
     lines = ["| target | goal | measured | met |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {'yes' if ok else '**no**'} |" for a, b, c, ok in rows]
     return "\n".join(lines)
-
-
-def paced(serve: dict[str, Any]) -> list[str]:
-    lv = serve["conversations"].get("paced")
-    if not lv:
-        return []
-    return [
-        f"The rows above send each user's next turn as soon as the answer arrives (no reading time): a burst that keeps the "
-        f"server saturated. With people's pace — {lv['users']} users, {lv['think_s']:g} s (0.5-1.5×) between a user's turns, "
-        f"same conversations — {lv['ok'] + lv['errors']} turns: p50 **{lv['p50_ms']:.1f} ms**, p95 **{lv['p95_ms']:.1f} ms**, "
-        f"p99 {lv['p99_ms']:.1f} ms, errors {lv['errors']}.",
-        "",
-    ]
-
-
-def what_if(serve: dict[str, Any]) -> list[str]:
-    rows = serve.get("in_memory") or []
-    if not rows:
-        return []
-    lines = [
-        "What the tracker store costs: the same servers and conversations with Rasa's `InMemoryTrackerStore` instead of SQLite "
-        "(not how `make run` serves: conversations would not survive a restart):",
-        "",
-        "| concurrent users | turns | p50 | p95 | p99 | throughput | errors |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for lv in rows:
-        lines.append(
-            f"| {lv['users']} | {lv['ok'] + lv['errors']} | {lv['p50_ms']:.1f} ms | {lv['p95_ms']:.1f} ms | {lv['p99_ms']:.1f} ms | "
-            f"{lv['throughput_per_s']:.1f} turns/s | {lv['errors']} |"
-        )
-    return [*lines, ""]
-
-
-def memory_table(serve: dict[str, Any]) -> str:
-    conv = serve["conversations"]
-    lines = ["| process | RSS idle | RSS after the load | peak RSS |", "|---|---|---|---|"]
-    for name, label in (("rasa", "Rasa server (`rasa run`)"), ("actions", "action server (`rasa run actions`)")):
-        idle, after = conv["memory_idle"][name], conv["memory_after_load"][name]
-        lines.append(f"| {label} | {idle['rss_mib']:.0f} MiB | {after['rss_mib']:.0f} MiB | {after['peak_rss_mib']:.0f} MiB |")
-    mem = serve["parse"]["memory"]
-    lines.append(f"| Rasa server with `--enable-api` (parse measurement) | – | {mem['rss_mib']:.0f} MiB | {mem['peak_rss_mib']:.0f} MiB |")
-    return "\n".join(lines)
-
-
-# Measured once with cProfile (in-process Agent.handle_text + a real action server,
-# 2026-11-25); not recomputed by every run. Kept here so the report says why the
-# turn-latency target is out of reach, next to the figures that show it.
-TURN_ANALYSIS = [
-    "### Where a conversation turn's time goes",
-    "",
-    "A REST turn costs the Rasa server roughly 25-40 ms of one core (profiled with cProfile, SQLite tracker store): "
-    "loading the tracker from SQLite and rebuilding its events (≈ 8-12 ms, growing with the conversation), saving it "
-    "(≈ 5-10 ms, a SQLite commit), the RulePolicy (≈ 4 ms), NLU (≈ 3 ms), the action-server round trip (≈ 4-5 ms, "
-    "in another process) and Rasa's event handling. Before this work, Rasa re-validated the action server's JSON "
-    "schema against its metaschema on every call (≈ 65 ms per action call); `components/action_validation.py` now "
-    "compiles it once. One Rasa process serves turns one after another on one event loop, so 10 users sending turns "
-    "back to back wait for each other: p95 ≈ 10-20 × the single-turn cost. The in-memory what-if above shows the "
-    "tracker store's share; the rest is Rasa's own per-turn work. Reaching p95 ≤ 50 ms with 10 users sending back to "
-    "back would take a per-turn cost near 5 ms or several Rasa processes (docs/operations.md's scale-out), and this "
-    "machine has 2 cores.",
-    "",
-]
 
 
 def costs_table(nlu: list[dict[str, Any]]) -> list[str]:
@@ -422,6 +279,8 @@ def write_report(results: dict[str, Any], out_dir: Path) -> Path:
         "",
         *dialogue_section(results.get("dialogues")),
         *length_section(results),
+        *capacity_section(results),
+        *flood_section(results),
     ]
     serve = results.get("serve")
     if serve:

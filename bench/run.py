@@ -22,6 +22,7 @@ from typing import Any
 
 from bench import nlu as bench_nlu
 from bench import report as bench_report
+from bench import serving_report
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "results" / "bench"
@@ -158,6 +159,26 @@ def length(turns: int) -> list[dict[str, Any]]:
     return [bench_serve.latency_by_length(SERVED_MODEL, turns, stock=stock, log=log) for stock in (False, True)]
 
 
+def capacity() -> list[dict[str, Any]]:
+    from bench import throughput
+
+    return throughput.servers(SERVED_MODEL, log=log)
+
+
+def flood() -> list[dict[str, Any]]:
+    from bench import throughput
+
+    return throughput.flood(SERVED_MODEL, log=log)
+
+
+# Serving sections that can be measured alone and added to the last run (--add).
+SECTIONS = {
+    "length": ("a turn's cost against the length of the conversation", lambda args: length(args.length_turns)),
+    "capacity": ("capacity: one Rasa server and several behind nginx, patched and stock", lambda args: capacity()),
+    "flood": ("a flood into one conversation, with the rate limit on and off", lambda args: flood()),
+}
+
+
 def charts(results: dict[str, Any]) -> None:
     project = next(s for s in results["nlu"] if s["key"] == "project")
     bench_report.quality_chart(results["nlu"], OUT / "quality.png")
@@ -165,9 +186,9 @@ def charts(results: dict[str, Any]) -> None:
     bench_report.confusion_chart(rows, cols, matrix, OUT / "confusion_project.png", "project model on tests/test_nlu.yml: label → answer")
     bench_report.sweep_chart(project, OUT / "fallback_sweep.png")
     if results.get("serve"):
-        bench_report.latency_chart(results["serve"], OUT / "latency.png")
+        serving_report.latency_chart(results["serve"], OUT / "latency.png")
     if results.get("length"):
-        bench_report.length_chart(results["length"], OUT / "length.png")
+        serving_report.length_chart(results["length"], OUT / "length.png")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,13 +200,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--turns", type=int, default=40, help="turns per user at every level")
     ap.add_argument("--publish", action="store_true", help="copy report and charts to docs/benchmarks.md and docs/bench/")
     ap.add_argument("--publish-only", action="store_true", help="publish the last run (results/bench/results.json) without measuring")
-    ap.add_argument("--length-only", action="store_true", help="measure only turn cost against conversation length, added to the last run")
+    ap.add_argument("--add", default="", help=f"measure only these serving sections ({', '.join(SECTIONS)}) and add them to the last run")
     ap.add_argument("--length-turns", type=int, default=270, help="turns in the long conversation")
     args = ap.parse_args(argv)
-    if args.length_only:
+    if args.add:
         results = json.loads((OUT / "results.json").read_text(encoding="utf-8"))
-        log("== a turn's cost against the length of the conversation ==")
-        results["length"] = length(args.length_turns)
+        for name in args.add.split(","):
+            title, measure = SECTIONS[name]
+            log(f"== {title} ==")
+            results[name] = measure(args)
         (OUT / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
         charts(results)
         bench_report.write_report(results, OUT)
@@ -214,8 +237,9 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         log("== dialogues: conversations typed as users type them (tests/dialogues) ==")
         results["dialogues"] = dialogue_suite()
-        log("== a turn's cost against the length of the conversation ==")
-        results["length"] = length(args.length_turns)
+        for name, (title, measure) in SECTIONS.items():
+            log(f"== {title} ==")
+            results[name] = measure(args)
         log("== serving ==")
         texts = [t for t, _ in bench_nlu.load_examples(bench_nlu.TEST_FILE)]
         results["serve"] = serving([int(u) for u in args.users.split(",")], args.turns, texts)
@@ -227,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     print(bench_report.summary_table(results))
     if results.get("serve"):
         print()
-        print(bench_report.serving_table(results["serve"]))
+        print(serving_report.serving_table(results["serve"]))
     print()
     print(bench_report.targets_table(results))
     print(f"\nReport: {report.relative_to(ROOT)}")

@@ -101,7 +101,7 @@ def latency_by_length(model: Path, turns: int = 270, stock: bool = False, log: c
     by its position. stock=True serves with EGOV_STOCK_RASA=1 (serving/rasa_patches.py off)."""
     import requests
 
-    env = {"EGOV_STOCK_RASA": "1"} if stock else {}
+    env = {"EGOV_RATE_PER_CONVERSATION": "0", **({"EGOV_STOCK_RASA": "1"} if stock else {})}  # one conversation, back to back
     with tempfile.TemporaryDirectory(prefix="bench-length-") as tmp:
         with Stack(Path(tmp), model=model, env=env) as servers:
             session = requests.Session()

@@ -9,7 +9,7 @@ any SQLAlchemy URL such as PostgreSQL) and writes reports/insights/index.html
 (charts embedded, no external files) and CSVs: unanswered messages grouped by
 similar text and counted, the "did you mean" picks, the answers to 「解決しましたか？」,
 handoffs, and where users left a procedure. Personal values are masked (＊＊＊).
-Parts: tools/insights_data.py (reading), insights_text.py (masking, grouping),
+Parts: insights/data.py (reading), insights_text.py (masking, grouping),
 insights_report.py (HTML, charts, CSV).
 """
 

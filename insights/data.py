@@ -12,7 +12,7 @@ JSON in `data`. Events are read in order per conversation and turned into:
 - handoffs: utter_handoff messages, with the flow and step from the outcome;
 - drop-offs: the last `guide_state` of each session when it still waited for a step
   or a choice (the user left in the middle of a procedure).
-Text is masked (tools/insights_text.mask) as soon as it is read.
+Text is masked (insights/text.py mask) as soon as it is read.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The insight report as files: one self-contained HTML page (charts embedded as PNG) and CSVs.
 
-All text reaching these files was masked when it was read (tools/insights_data.py);
+All text reaching these files was masked when it was read (insights/data.py);
 CSVs are UTF-8 with a BOM so that Excel on Japanese Windows opens them correctly.
 """
 

@@ -34,6 +34,10 @@ A turn that cannot be completed is never answered with silence or a stack trace:
   forgot everything (the guard turns that fallback into an error).
 Each case writes one clear ERROR line (which action or store, the conversation id,
 never the message text).
+
+Too many messages (serving/rate_limit.py: per conversation and per client address, per
+minute): HTTP 429 with Retry-After and `utter_too_many_messages`, before anything is
+parsed by the NLU, logged or stored; one WARNING line (conversation id and which limit).
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ from sanic.response import HTTPResponse
 
 from actions.validators import REDACTED_SECRET, redact_secrets
 from serving.log_masking import CURRENT_USER_TEXT
+from serving.rate_limit import Limits
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +73,7 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 SURROGATE = re.compile(r"[\ud800-\udfff]")
 SENDER_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 UNAVAILABLE_RESPONSE = "utter_service_unavailable"
+TOO_MANY_RESPONSE = "utter_too_many_messages"
 RETRY_AFTER_SECONDS = 10
 
 
@@ -191,17 +197,20 @@ def harden(agent: Any) -> None:
         store._on_tracker_store_error = _store_failed
 
 
-# --- the apology, from the domain ---------------------------------------------------------
+# --- what the channel itself says, from the domain ------------------------------------------
+
+
+def response_text(agent: Any, name: str) -> str:
+    """A response's text from domain.yml (make check proves it exists)."""
+    responses = getattr(getattr(agent, "domain", None), "responses", None) or {}
+    for variant in responses.get(name) or []:
+        if variant.get("text"):
+            return variant["text"]
+    return "Service unavailable." if name == UNAVAILABLE_RESPONSE else "Too many messages."
 
 
 def apology_text(agent: Any) -> str:
-    """utter_service_unavailable from domain.yml (make check proves it exists)."""
-    responses = getattr(getattr(agent, "domain", None), "responses", None) or {}
-    variants = responses.get(UNAVAILABLE_RESPONSE) or []
-    for variant in variants:
-        if variant.get("text"):
-            return variant["text"]
-    return "Service unavailable."
+    return response_text(agent, UNAVAILABLE_RESPONSE)
 
 
 class GuardedRestInput(RestInput):
@@ -258,6 +267,7 @@ class GuardedRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         _install_watch()
+        limits = Limits.from_environment()
         bp = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
 
         @bp.route("/", methods=["GET"])
@@ -274,6 +284,14 @@ class GuardedRestInput(RestInput):
             except BadRequest as exc:
                 return response.json({"error": str(exc)}, status=exc.status)
             agent = request.app.ctx.agent
+            refused = limits.refusal(sender, limits.client_address(request.ip, request.headers.get("x-forwarded-for")))
+            if refused:
+                logger.warning("Conversation %s: message refused, too many per minute for this %s.", sender, refused.scope)
+                return response.json(
+                    [{"recipient_id": sender, "text": response_text(agent, TOO_MANY_RESPONSE)}],
+                    status=429,
+                    headers={"Retry-After": str(refused.retry_after)},
+                )
             harden(agent)
             message = UserMessage(text, CollectingOutputChannel(), sender, input_channel=self.name(), metadata=metadata)
             status, messages = await self.handle_turn(on_new_message, message, agent)

@@ -45,7 +45,16 @@ def free_port() -> int:
 
 
 def base_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false", **(extra or {})}
+    # Every test client and benchmark user comes from 127.0.0.1, which no real user
+    # shares with thousands of others: the per-address limit is off unless asked for
+    # (tests/reliability/test_rate_limits.py does); the per-conversation limit stays on.
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "RASA_TELEMETRY_ENABLED": "false",
+        "EGOV_RATE_PER_ADDRESS": os.environ.get("EGOV_RATE_PER_ADDRESS", "0"),
+        **(extra or {}),
+    }
 
 
 def serving_command(*args: str) -> list[str]:

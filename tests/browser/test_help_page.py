@@ -3,6 +3,7 @@ errors and retry, reload and restart, a phone-sized screen and the keyboard alon
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 
@@ -179,6 +180,22 @@ def test_unreachable_server_shows_an_error_and_retry_sends_the_same_message(chat
     assert messages[0]["text"] == question
     assert [m["text"] for m in messages[1:3]] == ["再送信しました。", "再送信しました。"]
     assert shown(chat, 3) == rest_reply(question)
+
+
+def test_too_many_messages_shows_the_assistants_own_words_and_retry(chat, domain):
+    """HTTP 429 from the channel (serving/rate_limit.py) carries utter_too_many_messages:
+    the page shows it, not a bare error number, and keeps the message for 「再送信する」."""
+    page, said = chat.page, domain["responses"]["utter_too_many_messages"][0]["text"]
+    body = json.dumps([{"recipient_id": "x", "text": said}], ensure_ascii=False)
+    page.route(
+        f"**{WEBHOOK}", lambda route: route.fulfill(status=429, headers={"Retry-After": "30"}, content_type="application/json", body=body)
+    )
+    chat.say("ログインできません")
+    assert page.locator(".egov-error").inner_text().strip() == said
+    page.unroute(f"**{WEBHOOK}")
+    chat.answered(page.get_by_role("button", name="再送信する").click)
+    assert page.locator(".egov-error").count() == 0
+    assert [m["message"] for m in chat.sent] == ["ログインできません"] * 2
 
 
 def test_reload_keeps_the_conversation(chat):

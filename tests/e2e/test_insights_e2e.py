@@ -3,7 +3,7 @@
 Real Rasa and action servers (tests/e2e/conftest.py) write a SQLite tracker.db in a
 temp folder; these conversations add an unanswerable message, a "did you mean", a
 flow answered いいえ at 「解決しましたか？」, a step that fails, a procedure left in the
-middle and personal values; then tools/insights reads the store and the report must
+middle and personal values; then insights/ reads the store and the report must
 show each of them, masked.
 """
 

@@ -1,5 +1,5 @@
 """A long conversation: its session ends after a bounded number of turns
-(components/rasa_patches.py), the user keeps their place in the guided flow, and the
+(serving/rasa_patches.py), the user keeps their place in the guided flow, and the
 stored history per session stays bounded. Servers of their own, with a small bound."""
 
 from __future__ import annotations

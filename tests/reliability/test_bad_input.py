@@ -1,4 +1,4 @@
-"""Bad input through the REST channel (channels/guarded_rest.py) against real servers.
+"""Bad input through the REST channel (serving/channel.py) against real servers.
 
 Each case starts a procedure, sends the bad request in the same conversation, and
 then proves: a clear reply or a 4xx with a reason, the server still up, the stored

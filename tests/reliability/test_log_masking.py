@@ -1,4 +1,4 @@
-"""channels/log_masking.py rule by rule (no servers). The end-to-end proof on real DEBUG
+"""serving/log_masking.py rule by rule (no servers). The end-to-end proof on real DEBUG
 logs is test_security.py::test_no_personal_value_in_any_log_line_of_full_form_conversations."""
 
 from __future__ import annotations

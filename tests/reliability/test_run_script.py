@@ -1,27 +1,27 @@
 """`make run` tells the truth (scripts/run.sh): a busy port is named before anything
 starts, a server that dies is named with the end of its log and the exit status is
-non-zero, and a closed terminal (HUP) stops every process it started."""
+non-zero, and a closed terminal (HUP) stops every process it started. `make run
+SERVERS=2` serves through nginx from two Rasa servers and stops them all."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
+import requests
 
-ROOT = Path(__file__).resolve().parents[2]
+from serving.harness import ROOT, SERVICES, WEBHOOK, free_port
+from tests.reliability.checks import PROCEDURE_QUESTION, new_sender, step_text
+
 RUN = ROOT / "scripts" / "run.sh"
-READY = "The assistant is running."
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+READY = "The assistant is running"
 
 
 def descendants(pid: int) -> set[int]:
@@ -57,9 +57,9 @@ def alive(pids: set[int]) -> set[int]:
 class Run:
     """scripts/run.sh on free ports, its output in files."""
 
-    def __init__(self, tmp_path: Path, **ports: int) -> None:
+    def __init__(self, tmp_path: Path, **settings: int | str) -> None:
         self.out, self.err = tmp_path / "out.txt", tmp_path / "err.txt"
-        self.ports = {"RASA_PORT": free_port(), "ACTIONS_PORT": free_port(), "PAGE_PORT": free_port(), **ports}
+        self.ports = {"RASA_PORT": free_port(), "ACTIONS_PORT": free_port(), "PAGE_PORT": free_port(), **settings}
         env = {**os.environ, **{k: str(v) for k, v in self.ports.items()}, "RUN_LOGS": str(tmp_path / "logs")}
         self.proc = subprocess.Popen(
             ["bash", str(RUN)],
@@ -101,8 +101,8 @@ class Run:
 def run_script(tmp_path):
     runs: list[Run] = []
 
-    def start(**ports: int) -> Run:
-        runs.append(Run(tmp_path, **ports))
+    def start(**settings: int | str) -> Run:
+        runs.append(Run(tmp_path, **settings))
         return runs[-1]
 
     yield start
@@ -126,7 +126,7 @@ def test_a_server_that_dies_is_named_with_its_log_and_everything_stops(run_scrip
     run = run_script()
     run.wait_ready()
     started = descendants(run.proc.pid)
-    os.kill(run.server_pid("rasa run --model"), signal.SIGKILL)
+    os.kill(run.server_pid("serving run --model"), signal.SIGKILL)
     assert run.proc.wait(timeout=60) == 1
     said = run.err.read_text()
     assert "The Rasa server stopped unexpectedly" in said and "rasa.log:" in said
@@ -174,3 +174,33 @@ def test_closing_the_terminal_of_make_shell_stops_the_shell_and_the_action_serve
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         os.close(master)
+
+
+def test_servers_2_serve_through_nginx_and_everything_stops(run_script):
+    """`make run SERVERS=2`: PostgreSQL, Redis, two Rasa servers and nginx on RASA_PORT;
+    one conversation's turns are answered by both servers; Ctrl-C stops every one."""
+    services = Path(tempfile.mkdtemp(prefix="egov-run-services-", dir="/tmp"))  # the postgres user must reach it
+    try:
+        run = run_script(SERVERS=2, SERVICES_DIR=str(services), PG_PORT=free_port(), REDIS_PORT=free_port())
+        run.wait_ready(seconds=600)
+        assert "on 2 Rasa servers behind nginx" in run.out.read_text()
+        url, me = f"http://127.0.0.1:{run.ports['RASA_PORT']}{WEBHOOK}", new_sender("servers")
+        for n, message in enumerate([PROCEDURE_QUESTION, "/guide_next", "/guide_next", "/guide_next"], start=1):
+            reply = requests.post(url, json={"sender": me, "message": message}, timeout=60)
+            assert reply.status_code == 200 and any(step_text(n) in m.get("text", "") for m in reply.json()), reply.text[:300]
+        served = {line.split()[4] for line in (services / "lb" / "access.log").read_text().splitlines() if WEBHOOK in line}
+        rasa_port = int(run.ports["RASA_PORT"])
+        assert served == {f"127.0.0.1:{rasa_port + 1}", f"127.0.0.1:{rasa_port + 2}"}, served
+
+        started = descendants(run.proc.pid)
+        os.kill(run.proc.pid, signal.SIGINT)
+        assert run.proc.wait(timeout=120) == 0
+        time.sleep(1)
+        assert not alive(started), "run.sh left processes running"
+        status = subprocess.run(
+            ["bash", str(SERVICES), "status"], env={**os.environ, "SERVICES_DIR": str(services)}, capture_output=True, text=True
+        )
+        assert status.stdout.count("stopped") == 3, status.stdout  # PostgreSQL, Redis and nginx
+    finally:
+        subprocess.run(["bash", str(SERVICES), "stop", "all"], env={**os.environ, "SERVICES_DIR": str(services)}, capture_output=True)
+        shutil.rmtree(services, ignore_errors=True)

@@ -224,10 +224,15 @@ export function mountChat({ frame, status, rasaUrl, topics = [] }) {
         body: JSON.stringify({ sender: state.sender, message: payload }),
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
-      if (!response.ok) throw Object.assign(new Error("HTTP"), { status: response.status });
+      if (!response.ok) {
+        // 429 (too many messages) and 503 (a store is down) carry the assistant's own
+        // polite explanation; other errors get the page's.
+        const said = await response.json().then(botMessages, () => []);
+        throw Object.assign(new Error("HTTP"), { status: response.status, said: said.map((m) => m.text).filter(Boolean).join("\n") });
+      }
       replies = botMessages(await response.json());
     } catch (err) {
-      const message = err.status ? TEXT.failed.replace("{status}", err.status) : TEXT.unreachable;
+      const message = err.said || (err.status ? TEXT.failed.replace("{status}", err.status) : TEXT.unreachable);
       replies = [{ role: "ai", kind: "error", retry: true, text: message, pending: { payload, text } }];
     }
     if (mine !== generation) return null;
