@@ -114,3 +114,17 @@ def test_action_replies_are_checked_against_rasas_schema_compiled_once(monkeypat
     with pytest.raises(ValidationError, match="Failed to validate Action server response from API"):
         action._validate_action_result({"events": "not a list", "responses": []})
     assert len(checks) == 1  # the schema itself was checked once, not once per reply
+
+
+def test_the_sqlite_tracker_store_commits_through_a_write_ahead_log(tmp_path, rasa_domain):
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    rasa_patches.sqlite_write_ahead_log()
+    store = SQLTrackerStore(rasa_domain, dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    tracker = conversation(rasa_domain, turns=3)
+    asyncio.run(store.save(tracker))
+    stored = asyncio.run(store.retrieve("u")).events
+    assert sum(isinstance(e, UserUttered) for e in stored) == 3 and list(stored)[-1] == tracker.events[-1]
