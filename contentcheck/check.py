@@ -22,7 +22,6 @@ The checks, in order (docs/editors_guide.md lists them with an example message e
 
 from __future__ import annotations
 
-import ast
 import logging
 import os
 import re
@@ -38,9 +37,11 @@ from typing import Any
 
 import yaml
 
+from actions import responses as declared
 from actions.content import ContentError, Flow, Node, Option, parse_flows
 
 ROOT = Path(__file__).resolve().parent.parent
+DECLARATIONS = "actions/responses.py"  # where the responses the code uses are declared
 ROOT_ENV = "EGOV_CONTENT_ROOT"  # checks a copy of the project instead (tests, the editors' guide)
 MIN_EXAMPLES_FAQ = 25
 MIN_EXAMPLES_OTHER = 10
@@ -139,9 +140,8 @@ def yaml_files(root: Path, *folders: str) -> list[Path]:
 
 
 def responses_sent_by_code(root: Path = ROOT) -> set[str]:
-    """Response names written as string literals in the actions' code."""
-    code = "\n".join(p.read_text(encoding="utf-8") for folder in ("actions", "serving") for p in (root / folder).glob("*.py"))
-    return set(RESPONSE_NAME.findall(code))
+    """The responses the code sends or reads (actions/responses.py)."""
+    return set(declared.RESPONSES)
 
 
 def form_question_responses(domain: dict) -> set[str]:
@@ -151,59 +151,8 @@ def form_question_responses(domain: dict) -> set[str]:
 
 
 def response_variables(root: Path = ROOT) -> tuple[dict[str, set[str]], set[str]]:
-    """What the code fills into each response: {name: variables}, and names whose values can't be known.
-
-    Reads `Say("utter_x", {"key": …})` (the engine) and `utter_message(response="utter_x", key=…)`.
-    """
-    sources = tuple(path.read_text(encoding="utf-8") for folder in ("actions", "serving") for path in sorted((root / folder).glob("*.py")))
-    given, unknown = _variables_in_code(sources)
-    return {name: set(keys) for name, keys in given.items()}, set(unknown)
-
-
-@lru_cache(maxsize=8)
-def _variables_in_code(sources: tuple[str, ...]) -> tuple[dict[str, set[str]], set[str]]:
-    given: dict[str, set[str]] = defaultdict(set)
-    unknown: set[str] = set()
-    for source in sources:
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
-            continue
-        for scope in [tree, *(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef))]:
-            # `response = "utter_a" if … else "utter_b"` then `Say(response, …)`
-            names: dict[str, set[str]] = defaultdict(set)
-            for assign in (n for n in ast.walk(scope) if isinstance(n, ast.Assign)):
-                for target in (t for t in assign.targets if isinstance(t, ast.Name)):
-                    names[target.id] |= _utter_constants(assign.value)
-            for call in (n for n in ast.walk(scope) if isinstance(n, ast.Call)):
-                func = call.func.id if isinstance(call.func, ast.Name) else getattr(call.func, "attr", "")
-                if func == "Say" and call.args:
-                    first = call.args[0]
-                    targets = names.get(first.id, set()) if isinstance(first, ast.Name) else _utter_constants(first)
-                    values = call.args[1] if len(call.args) > 1 else None
-                    for name in targets:
-                        if values is None:
-                            given[name] |= set()
-                        elif isinstance(values, ast.Dict) and all(isinstance(k, ast.Constant) for k in values.keys):
-                            given[name] |= {k.value for k in values.keys}
-                        else:
-                            unknown.add(name)
-                elif func == "utter_message":
-                    kw = {k.arg: k.value for k in call.keywords}
-                    for name in _utter_constants(kw.get("response") or kw.get("template")):
-                        if None in kw:  # **values: can't tell which
-                            unknown.add(name)
-                        given[name] |= {k for k in kw if k not in NOT_VALUES}
-    for name, keys in FORMAT_RESPONSES.items():
-        given[name] |= keys
-    return dict(given), unknown
-
-
-def _utter_constants(node: ast.AST | None) -> set[str]:
-    """Response names written as constants anywhere in an expression."""
-    if node is None:
-        return set()
-    return {n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.startswith("utter_")}
+    """What the code fills into each response: {name: variables} (actions/responses.py)."""
+    return {name: set(r.variables) for name, r in declared.RESPONSES.items()}, set()
 
 
 def copy_project(dest: Path, root: Path = ROOT) -> Path:
@@ -523,13 +472,7 @@ class Check:
 
     def flows_for_rules(self) -> None:
         """An intent a rule hands to action_guide must be a flow, or a move the code knows (次へ, はい…)."""
-        code = set()
-        for name in ("actions.py", "guide.py"):
-            path = self.root / "actions" / name
-            if path.exists():
-                tree = ast.parse(path.read_text(encoding="utf-8"))
-                code |= {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
-        for intent in sorted(self.rule_starts() - set(self.flows) - code - ANSWER_INTENTS):
+        for intent in sorted(self.rule_starts() - set(self.flows) - declared.GUIDE_INTENTS):
             where = self.find_line(intent, yaml_files(self.root, "data/rules"))
             if where:
                 self.add(
@@ -606,9 +549,9 @@ class Check:
                 if not str((variant or {}).get("text") or "").strip():
                     self.add(domain_file, line_of.get(name, 1), f"応答「{name}」の text が空です。利用者に表示する文章を書いてください。")
         for name in sorted(in_code - set(self.responses)):
-            where = self.find_line(name, sorted((self.root / "actions").glob("*.py")) + sorted((self.root / "serving").glob("*.py")))
             self.add(
-                *(where or (domain_file, 1)),
+                DECLARATIONS,
+                declared.RESPONSES[name].line,
                 f"プログラムが応答「{name}」を使いますが、domain.yml の responses にありません。domain.yml の responses に同じ名前で応答を追加してください。",
             )
         self.variables(line_of)

@@ -133,8 +133,8 @@ def orphan_response(root: Path) -> str:
 def response_missing_for_code(root: Path) -> str:
     path = root / "domain.yml"
     edit(path, "  utter_guide_stopped:\n", "  utter_guide_stoped:\n")
-    code = root / "actions" / "guide.py"
-    return f"actions/guide.py:{line_of(code, 'utter_guide_stopped')}: プログラムが応答「utter_guide_stopped」を使いますが、domain.yml の responses にありません。"
+    declared = line_of(root / "actions" / "responses.py", 'response("utter_guide_stopped")')
+    return f"actions/responses.py:{declared}: プログラムが応答「utter_guide_stopped」を使いますが、domain.yml の responses にありません。"
 
 
 def variable_removed(root: Path) -> str:
