@@ -13,9 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from contentcheck import check as check_content
+from actions.content import Problem
 from contentcheck import cli as contentcheck_cli
-from contentcheck.check import Check, Problem, copy_project, run
+from contentcheck import project as check_project
+from contentcheck.check import run
+from contentcheck.files import copy_project
+from contentcheck.project import Check
+from contentcheck.rasa_validate import check_rasa
+from contentcheck.schema import syntax
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "editors_guide.md"
@@ -276,8 +281,8 @@ def test_rasa_data_validate_warnings_are_translated_with_line(project):
         "\n- story: fee\n  steps:\n  - user: |\n      手数料はかかりますか\n    intent: ask_fee\n  - action: utter_support_contact\n",
     )
     check = Check(project)  # rasa data validate alone: run() skips it while other problems exist
-    assert check.syntax()
-    check.rasa_validate()
+    assert syntax(check)
+    check_rasa(check)
     problems = [str(p) for p in check.problems]
     expected = (
         f"domain.yml:{line_of(domain, '  - ask_fee')}: インテント「ask_fee」はどのルールにも使われていません。"
@@ -297,7 +302,7 @@ def test_command_line_exit_codes_and_output(project, capsys):
 
 def test_root_from_environment(project, monkeypatch):
     duplicate_example(project)
-    monkeypatch.setenv(check_content.ROOT_ENV, str(project))
+    monkeypatch.setenv(check_project.ROOT_ENV, str(project))
     assert any("重複しています" in str(p) for p in run(rasa=False))
 
 
