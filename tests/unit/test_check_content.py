@@ -142,6 +142,24 @@ def response_missing_for_code(root: Path) -> str:
     return f"actions/responses.py:{declared}: プログラムが応答「utter_guide_stopped」を使いますが、domain.yml の responses にありません。"
 
 
+def intent_missing_for_code(root: Path) -> str:
+    edit(root / "domain.yml", "  - guide_resume\n", "")
+    declared = line_of(root / "actions" / "responses.py", 'intent("guide_resume")')
+    return f"actions/responses.py:{declared}: プログラムがインテント「guide_resume」を使いますが、domain.yml の intents にありません。"
+
+
+def form_slots_not_as_declared(root: Path) -> str:
+    path = root / "domain.yml"
+    edit(path, "applicant_name, identity_choice,", "applicant_name,")
+    return f"domain.yml:{line_of(path, '  unlock_request_form:')}: フォーム「unlock_request_form」の required_slots が actions/fields.py の項目と合っていません。"
+
+
+def field_label_missing(root: Path) -> str:
+    path = root / "content" / "requests.yml"
+    edit(path, "  agency: 直近で企画・提案で提出した「提出先行政機関」\n", "")
+    return f"content/requests.yml:{line_of(path, 'fields:')}: fields: に「agency」がありません。"
+
+
 def variable_removed(root: Path) -> str:
     path = root / "domain.yml"
     text = path.read_text(encoding="utf-8")
@@ -234,6 +252,9 @@ CASES: dict[str, Callable[[Path], str]] = {
     "ルールの応答": rule_unknown_response,
     "使われていない応答": orphan_response,
     "プログラムが使う応答": response_missing_for_code,
+    "プログラムが使うインテント": intent_missing_for_code,
+    "フォームの項目（required_slots）": form_slots_not_as_declared,
+    "項目の名前（requests.yml）": field_label_missing,
     "{…} の消失": variable_removed,
     "{…} の綴り": variable_misspelt,
     "ボタンの payload": button_payload_typo,
