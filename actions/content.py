@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from actions.fields import FORM_SLOTS
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FLOWS_FILE = PROJECT_ROOT / "content" / "flows.yml"
 # Tests and the editors' guide point this at a temporary copy.
@@ -22,7 +24,7 @@ FLOWS_FILE_ENV = "EGOV_FLOWS_FILE"
 END = "end"
 NODE_TYPES = ("message", "procedure", "choice", "goto", "form")
 UNSURE_MODES = ("remedies", "topics")
-FORMS = ("unlock_request_form", "deletion_request_form")
+FORMS = tuple(FORM_SLOTS)  # the support-request forms a `form` node can hand over to
 
 
 @dataclass(frozen=True)
