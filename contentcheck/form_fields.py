@@ -14,14 +14,15 @@ TABLE = "actions/fields.py"
 def check_fields(check: Check) -> None:
     slots = check.domain.get("slots") or {}
     asked = set(check.responses) | set(check.domain.get("actions") or [])
-    for field in fields.FIELDS:
-        if field.slot not in slots:
+    for slot in fields.PERSONAL_SLOTS:
+        if slot not in slots:
             check.add(
                 check.domain_file,
                 key_line(check.domain_node, "slots"),
-                f"フォームの項目「{field.slot}」（{TABLE}）が domain.yml の slots にありません。"
+                f"フォームの項目「{slot}」（{TABLE}）が domain.yml の slots にありません。"
                 "ほかの項目（email など）と同じ書き方で slots に追加してください。",
             )
+    for field in fields.FIELDS:
         if not {f"utter_ask_{field.slot}", f"action_ask_{field.slot}"} & asked:
             check.add(
                 check.domain_file,
