@@ -11,44 +11,26 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import responses
 from actions.answers import parse_payload, read_reply
 from actions.content import load_flows
 from actions.guide import Engine, Say, Turn, is_question
+from actions.responses import GUIDE_CHOOSE, GUIDE_MOVES, GUIDE_UNSURE, NOTHING_TO_ANSWER, OUT_OF_SCOPE
 
 STATE_SLOT = "guide_state"
 OUTCOME_SLOT = "guide_outcome"
 PENDING_FORM_SLOT = "pending_form"
 
-# Intent → engine move. FAQ intents (the flows' ids) start their flow.
-MOVES = {
-    "guide_next": "next",
-    "guide_back": "back",
-    "guide_all": "show_all",
-    "guide_restart": "restart",
-    "guide_stop": "stop",
-    "guide_failed": "failed",
-    "guide_resume": "resume",
-}
-
-
-def response_text(domain: dict[str, Any], name: str, default: str) -> str:
-    """The first text of a domain response, for format strings the engine fills in."""
-    variants = (domain.get("responses") or {}).get(name) or []
-    return variants[0].get("text", default) if variants else default
-
-
-def response_buttons(domain: dict[str, Any], name: str) -> list[dict[str, str]]:
-    variants = (domain.get("responses") or {}).get(name) or []
-    return list(variants[0].get("buttons") or []) if variants else []
+NOT_UNDERSTOOD = "not_understood"  # no intent: the same topic again while its question waits
 
 
 def make_engine(domain: dict[str, Any]) -> Engine:
     return Engine(
         load_flows(),
-        tried_format=response_text(domain, "utter_guide_tried_line", "- {summary}"),
-        progress_format=response_text(domain, "utter_guide_progress", "{summary} ({step}/{total})"),
-        way_out_buttons=response_buttons(domain, "utter_answer_way_out"),
-        unsure_format=response_text(domain, "utter_guide_unsure_line", "{question} → ?"),
+        tried_format=responses.text(domain, responses.TRIED_LINE, "- {summary}"),
+        progress_format=responses.text(domain, responses.PROGRESS, "{summary} ({step}/{total})"),
+        way_out_buttons=responses.buttons(domain, responses.WAY_OUT),
+        unsure_format=responses.text(domain, responses.UNSURE_LINE, "{question} → ?"),
     )
 
 
@@ -60,7 +42,7 @@ def typed_answer(tracker: Tracker, state: dict[str, Any] | None, flows: dict[str
     if found is None:
         return None
     _, choice = found
-    return parse_payload(choice.payload) if choice else ("guide_unsure", {})
+    return parse_payload(choice.payload) if choice else (GUIDE_UNSURE, {})
 
 
 def last_bot_text(tracker: Tracker) -> str | None:
@@ -88,13 +70,13 @@ def render(turn: Turn, dispatcher: CollectingDispatcher, domain: dict[str, Any])
     has_form = turn.form in (domain.get("forms") or {})
     events.append(SlotSet(PENDING_FORM_SLOT, turn.form if has_form else None))
     if turn.form and not has_form:
-        dispatcher.utter_message(response="utter_support_contact")  # no such form here: the desk is the way on
+        responses.send(dispatcher, responses.SUPPORT_CONTACT)  # no such form here: the desk is the way on
     return events
 
 
 def _utter(dispatcher: CollectingDispatcher, say: Say) -> None:
     if say.response:
-        dispatcher.utter_message(response=say.response, buttons=say.buttons, **say.values)
+        responses.send(dispatcher, say.response, buttons=say.buttons, **say.values)
     else:
         dispatcher.utter_message(text=say.text, buttons=say.buttons)
 
@@ -115,21 +97,21 @@ class ActionGuide(Action):
         if typed:
             intent, entities = typed  # a typed answer takes the path of the button it names
         elif is_question(state) and intent == state.get("flow") and not text.startswith("/"):
-            intent = "not_understood"  # the same topic again while its question waits: not an answer
-        if intent == "guide_unsure":
+            intent = NOT_UNDERSTOOD  # the same topic again while its question waits: not an answer
+        if intent == GUIDE_UNSURE:
             turn = engine.unsure(state)
-        elif intent == "not_understood":
+        elif intent == NOT_UNDERSTOOD:
             turn = engine.not_understood(state)
         elif intent in engine.flows:
             turn = engine.start(state, intent, text=text, also=second_topic(tracker))
-        elif intent in MOVES:
-            turn = getattr(engine, MOVES[intent])(state)
-        elif intent == "guide_choose":
+        elif intent in GUIDE_MOVES:
+            turn = getattr(engine, GUIDE_MOVES[intent])(state)
+        elif intent == GUIDE_CHOOSE:
             turn = engine.choose(state, entities.get("guide_option", ""))
         else:  # affirm, deny, or an entity answering a choice
             turn = engine.answer(state, intent, entities)
-        if [s.response for s in turn.says] == ["utter_nothing_to_answer"] and last_bot_text(tracker) == response_text(
-            domain, "utter_nothing_to_answer", ""
+        if [s.response for s in turn.says] == [NOTHING_TO_ANSWER.name] and last_bot_text(tracker) == responses.text(
+            domain, NOTHING_TO_ANSWER, ""
         ):
             turn.says = engine.unsure(None).says  # asked that just now: the topics and the support contact instead
         return render(turn, dispatcher, domain)
@@ -162,12 +144,12 @@ class ActionDidYouMean(Action):
             : self.MAX_CANDIDATES
         ]
         if not buttons:  # nothing to offer: a list of only 「どれにも当てはまらない」 helps nobody
-            dispatcher.utter_message(response="utter_ask_rephrase")
+            responses.send(dispatcher, responses.ASK_REPHRASE)
             return []
         buttons.append(
-            {"title": response_text(domain, "utter_none_of_these", "-"), "payload": "/out_of_scope"}
+            {"title": responses.text(domain, responses.NONE_OF_THESE, "-"), "payload": f"/{OUT_OF_SCOPE}"}
         )  # the two-stage fallback reads out_of_scope as "none of these"
-        dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
+        responses.send(dispatcher, responses.DID_YOU_MEAN, buttons=buttons)
         return []
 
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from actions.fields import FORM_SLOTS
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FLOWS_FILE = PROJECT_ROOT / "content" / "flows.yml"
 # Tests and the editors' guide point this at a temporary copy.
@@ -22,14 +24,26 @@ FLOWS_FILE_ENV = "EGOV_FLOWS_FILE"
 END = "end"
 NODE_TYPES = ("message", "procedure", "choice", "goto", "form")
 UNSURE_MODES = ("remedies", "topics")
-FORMS = ("unlock_request_form", "deletion_request_form")
+FORMS = tuple(FORM_SLOTS)  # the support-request forms a `form` node can hand over to
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One editor mistake: where it is and what to do (in Japanese)."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
 
 
 class ContentError(ValueError):
     """One or more editor mistakes, each with file and line."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(map(str, problems)))
         self.problems = problems
 
 
@@ -88,6 +102,7 @@ class Flow:
 
 class _LineDict(dict):
     line: int = 0
+    key_lines: dict[Any, int]  # line of each key: for values that are not mappings
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -105,6 +120,7 @@ class _LineLoader(yaml.SafeLoader):
 def _construct_line_dict(loader: _LineLoader, node: yaml.MappingNode) -> Any:
     data = _LineDict()
     data.line = node.start_mark.line + 1
+    data.key_lines = {loader.construct_object(k): k.start_mark.line + 1 for k, _ in node.value}
     yield data
     data.update(loader.construct_mapping(node))
 
@@ -116,24 +132,21 @@ def _line(value: Any) -> int:
     return getattr(value, "line", 0)
 
 
+def _key_line(parent: Any, key: Any) -> int:
+    """Line of `key:` in a mapping: for a value that is not a mapping (it has no line of its own)."""
+    return getattr(parent, "key_lines", {}).get(key, 0)
+
+
 # --- parsing and checking -----------------------------------------------------
-
-
-def _texts(value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    return tuple(value)
 
 
 class _Checker:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.problems: list[str] = []
+        self.problems: list[Problem] = []
 
     def error(self, line: int, message: str) -> None:
-        self.problems.append(f"{self.path.name}:{line}: {message}")
+        self.problems.append(Problem(self.path.name, line, message))
 
     def texts(self, raw: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
         value = raw.get(key)
@@ -149,10 +162,10 @@ class _Checker:
                 self.error(_line(raw), f"{where} の {key} の {i} 番目が空です。文章を入れるか、その行を削除してください。")
         return tuple(str(v) for v in value if isinstance(v, str) and v.strip())
 
-    def node(self, flow_id: str, node_id: str, raw: Any) -> Node | None:
+    def node(self, flow_id: str, node_id: str, raw: Any, key_line: int) -> Node | None:
         where = f"フロー「{flow_id}」のノード「{node_id}」"
         if not isinstance(raw, dict):
-            self.error(_line(raw), f"{where} の書き方が正しくありません（type: などの項目が必要です）。")
+            self.error(key_line, f"{where} の書き方が正しくありません（type: などの項目が必要です）。")
             return None
         kind = raw.get("type")
         if kind not in NODE_TYPES:
@@ -208,10 +221,10 @@ class _Checker:
             self.error(node.line, f"{where} の form「{node.form}」はありません。{', '.join(FORMS)} のどれかにしてください。")
         return node
 
-    def flow(self, flow_id: str, raw: Any) -> Flow | None:
+    def flow(self, flow_id: str, raw: Any, key_line: int) -> Flow | None:
         where = f"フロー「{flow_id}」"
         if not isinstance(raw, dict):
-            self.error(_line(raw), f"{where} の書き方が正しくありません。")
+            self.error(key_line, f"{where} の書き方が正しくありません。")
             return None
         for key in ("title", "question", "start", "nodes"):
             if key == "question" and raw.get("triage"):
@@ -221,7 +234,7 @@ class _Checker:
         nodes_raw = raw.get("nodes") or {}
         nodes = {}
         for node_id, node_raw in nodes_raw.items():
-            node = self.node(flow_id, str(node_id), node_raw)
+            node = self.node(flow_id, str(node_id), node_raw, _key_line(nodes_raw, node_id))
             if node:
                 nodes[node.id] = node
         routes = []
@@ -293,13 +306,13 @@ def parse_flows(path: Path) -> dict[str, Flow]:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 0
         raise ContentError(
-            [f"{path.name}:{line}: YAML の書き方に誤りがあります（インデントや「:」「-」を確認してください）。詳細: {exc}"]
+            [Problem(path.name, line, f"YAML の書き方に誤りがあります（インデントや「:」「-」を確認してください）。詳細: {exc}")]
         ) from None
     if not isinstance(raw, dict) or not isinstance(raw.get("flows"), dict):
-        raise ContentError([f"{path.name}:1: 先頭に flows: が必要です。"])
+        raise ContentError([Problem(path.name, 1, "先頭に flows: が必要です。")])
     flows = {}
     for flow_id, flow_raw in raw["flows"].items():
-        flow = checker.flow(str(flow_id), flow_raw)
+        flow = checker.flow(str(flow_id), flow_raw, _key_line(raw["flows"], flow_id))
         if flow:
             flows[flow.id] = flow
     checker.links(flows)

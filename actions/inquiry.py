@@ -10,26 +10,10 @@ from typing import Any
 import yaml
 
 from actions.content import PROJECT_ROOT
+from actions.fields import LABELLED, PORTAL, SERVICE
 from actions.validators import format_datetime
 
 REQUESTS_FILE = PROJECT_ROOT / "content" / "requests.yml"
-
-# The order fields appear in, in summaries and inquiries.
-FIELD_ORDER = [
-    "unlock_service",
-    "deletion_account_type",
-    "email",
-    "deletion_email",
-    "arrival_number",
-    "procedure_name",
-    "corporation_name",
-    "applicant_name",
-    "software_id",
-    "organization_name",
-    "reception_number",
-    "agency",
-    "error_datetime",
-]
 
 
 @lru_cache(maxsize=2)
@@ -43,7 +27,7 @@ def load_requests() -> dict[str, Any]:
 
 def display_value(field: str, value: Any) -> str:
     content = load_requests()
-    if field == "unlock_service":
+    if field == SERVICE:
         return content["services"].get(value, str(value))
     if field == "error_datetime":
         return format_datetime(datetime.fromisoformat(value), content["datetime_format"])
@@ -53,10 +37,8 @@ def display_value(field: str, value: Any) -> str:
 def summary_lines(slots: dict[str, Any]) -> list[str]:
     """One line per collected value, labelled as the FAQ names it."""
     content = load_requests()
-    lines = [
-        content["line_format"].format(label=content["fields"][f], value=display_value(f, slots[f])) for f in FIELD_ORDER if slots.get(f)
-    ]
-    if slots.get("unlock_service") == "developer_portal":
+    lines = [content["line_format"].format(label=content["fields"][f], value=display_value(f, slots[f])) for f in LABELLED if slots.get(f)]
+    if slots.get(SERVICE) == PORTAL:
         lines.append(content["api_key_line"])  # the secret stays with the user
     return lines
 

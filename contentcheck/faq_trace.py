@@ -10,7 +10,7 @@ full/half width do not matter.
 - `uncovered`: FAQ sentences no flow uses and content/faq/not_quoted.yml does not
   explain.
 
-`make check` fails on either (tools/check_content.py); after an FAQ update,
+`make check` fails on either (contentcheck/flows.py); after an FAQ update,
 `python -m contentcheck.faq_trace` (`make faq-report`) writes reports/faq/index.md, flow by
 flow and node by node, for the editors.
 """

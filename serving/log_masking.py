@@ -40,23 +40,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable
 
+from actions.fields import MASKED_SLOTS
+
 EMAIL_MASK, NUMBER_MASK, SECRET_MASK, TEXT_MASK = "[EMAIL]", "[NUMBER]", "[SECRET]", "[USER_TEXT]"
 
-# The slots of actions/forms.py that hold what a person typed about themselves.
-# (Choices such as unlock_service or identity_choice are not personal and stay visible.)
-DEFAULT_PERSONAL_SLOTS = (
-    "email",
-    "deletion_email",
-    "arrival_number",
-    "reception_number",
-    "procedure_name",
-    "corporation_name",
-    "applicant_name",
-    "organization_name",
-    "agency",
-    "software_id",
-    "error_datetime",
-)
+# The slots that hold what a person typed about themselves (actions/fields.py `personal`).
+DEFAULT_PERSONAL_SLOTS = MASKED_SLOTS
 
 _ASCII_WORD = "A-Za-z0-9Ａ-Ｚａ-ｚ０-９"
 EMAIL = re.compile(

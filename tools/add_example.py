@@ -23,7 +23,9 @@ from pathlib import Path
 
 import yaml
 
-from contentcheck.check import BUTTON_ONLY_INTENTS, ROOT, normalized, read_examples, rel
+from actions.responses import BUTTON_ONLY_INTENTS
+from contentcheck.examples import normalized, read_examples
+from contentcheck.files import ROOT, rel
 
 MASK = "＊＊＊"
 CSV_INTENT = ("追加先インテント", "intent")

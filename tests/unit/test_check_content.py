@@ -13,9 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from contentcheck import check as check_content
+from actions.content import Problem
 from contentcheck import cli as contentcheck_cli
-from contentcheck.check import Check, Problem, copy_project, run
+from contentcheck import project as check_project
+from contentcheck.check import run
+from contentcheck.files import copy_project
+from contentcheck.project import Check
+from contentcheck.rasa_validate import check_rasa
+from contentcheck.schema import syntax
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "editors_guide.md"
@@ -133,8 +138,26 @@ def orphan_response(root: Path) -> str:
 def response_missing_for_code(root: Path) -> str:
     path = root / "domain.yml"
     edit(path, "  utter_guide_stopped:\n", "  utter_guide_stoped:\n")
-    code = root / "actions" / "guide.py"
-    return f"actions/guide.py:{line_of(code, 'utter_guide_stopped')}: プログラムが応答「utter_guide_stopped」を使いますが、domain.yml の responses にありません。"
+    declared = line_of(root / "actions" / "responses.py", 'response("utter_guide_stopped")')
+    return f"actions/responses.py:{declared}: プログラムが応答「utter_guide_stopped」を使いますが、domain.yml の responses にありません。"
+
+
+def intent_missing_for_code(root: Path) -> str:
+    edit(root / "domain.yml", "  - guide_resume\n", "")
+    declared = line_of(root / "actions" / "responses.py", 'intent("guide_resume")')
+    return f"actions/responses.py:{declared}: プログラムがインテント「guide_resume」を使いますが、domain.yml の intents にありません。"
+
+
+def form_slots_not_as_declared(root: Path) -> str:
+    path = root / "domain.yml"
+    edit(path, "applicant_name, identity_choice,", "applicant_name,")
+    return f"domain.yml:{line_of(path, '  unlock_request_form:')}: フォーム「unlock_request_form」の required_slots が actions/fields.py の項目と合っていません。"
+
+
+def field_label_missing(root: Path) -> str:
+    path = root / "content" / "requests.yml"
+    edit(path, "  agency: 直近で企画・提案で提出した「提出先行政機関」\n", "")
+    return f"content/requests.yml:{line_of(path, 'fields:')}: fields: に「agency」がありません。"
 
 
 def variable_removed(root: Path) -> str:
@@ -229,6 +252,9 @@ CASES: dict[str, Callable[[Path], str]] = {
     "ルールの応答": rule_unknown_response,
     "使われていない応答": orphan_response,
     "プログラムが使う応答": response_missing_for_code,
+    "プログラムが使うインテント": intent_missing_for_code,
+    "フォームの項目（required_slots）": form_slots_not_as_declared,
+    "項目の名前（requests.yml）": field_label_missing,
     "{…} の消失": variable_removed,
     "{…} の綴り": variable_misspelt,
     "ボタンの payload": button_payload_typo,
@@ -276,8 +302,8 @@ def test_rasa_data_validate_warnings_are_translated_with_line(project):
         "\n- story: fee\n  steps:\n  - user: |\n      手数料はかかりますか\n    intent: ask_fee\n  - action: utter_support_contact\n",
     )
     check = Check(project)  # rasa data validate alone: run() skips it while other problems exist
-    assert check.syntax()
-    check.rasa_validate()
+    assert syntax(check)
+    check_rasa(check)
     problems = [str(p) for p in check.problems]
     expected = (
         f"domain.yml:{line_of(domain, '  - ask_fee')}: インテント「ask_fee」はどのルールにも使われていません。"
@@ -297,7 +323,7 @@ def test_command_line_exit_codes_and_output(project, capsys):
 
 def test_root_from_environment(project, monkeypatch):
     duplicate_example(project)
-    monkeypatch.setenv(check_content.ROOT_ENV, str(project))
+    monkeypatch.setenv(check_project.ROOT_ENV, str(project))
     assert any("重複しています" in str(p) for p in run(rasa=False))
 
 

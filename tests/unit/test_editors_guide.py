@@ -26,7 +26,13 @@ from actions.actions import ActionDidYouMean, ActionGuide, ActionShowTopics
 from actions.answers import choice_payload
 from actions.content import FLOWS_FILE_ENV, parse_flows
 from actions.guide import Engine
-from contentcheck.check import Check, copy_project, read_examples, run
+from contentcheck.check import run
+from contentcheck.examples import read_examples
+from contentcheck.files import copy_project
+from contentcheck.flows import check_flows
+from contentcheck.project import Check
+from contentcheck.rasa_validate import check_rasa
+from contentcheck.schema import syntax
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "editors_guide.md"
@@ -276,9 +282,9 @@ def test_new_topic_passes_every_check_including_rasa_data_validate(project, base
     before = Check(copy_project(tmp_path / "unedited"))
     after = Check(project)
     for check in (before, after):
-        assert check.syntax()
-        check.check_flows()
-        check.rasa_validate()
+        assert syntax(check)
+        check_flows(check)
+        check_rasa(check)
     assert {str(p) for p in after.problems} - {str(p) for p in before.problems} == set()
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from contentcheck import faq_trace
-from contentcheck.check import copy_project, run
+from contentcheck.check import run
+from contentcheck.files import copy_project
 
 FAQ = Path("content") / "faq" / "login.txt"
 

@@ -8,7 +8,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import forms
+from actions import fields, responses
 from actions.forms import (
     ActionAskIdentityChoice,
     ActionCorrectField,
@@ -42,7 +42,7 @@ def test_every_validator_problem_has_a_polite_response(domain):
     problems = {p for table in (BAD_DATETIMES, BAD_EMAILS, BAD_NAMES, BAD_NUMBERS, BAD_SOFTWARE_IDS) for _, p in table}
     for problem in problems:
         name = f"utter_invalid_{problem}"
-        assert name in domain["responses"] and name in forms.INVALID_RESPONSES, name
+        assert name in domain["responses"] and responses.INVALID[problem].name == name, name
 
 
 @pytest.mark.parametrize(
@@ -60,7 +60,7 @@ def test_required_slots_follow_the_faq_per_service(domain, service, expected):
 
 
 def test_api_key_is_never_a_field(domain):
-    for service in forms.SERVICE_FIELDS:
+    for service in fields.SERVICES:
         t = tracker(domain, unlock_service=service)
         slots = asyncio.run(ValidateUnlockRequestForm().required_slots([], CollectingDispatcher(), t, domain))
         assert not any("api_key" in s for s in slots)
@@ -177,7 +177,7 @@ def test_skipping_an_identity_item_returns_to_the_choice(domain):
 def test_datetime_is_checked_against_now(domain, monkeypatch):
     from datetime import datetime
 
-    monkeypatch.setattr(forms, "now_jst", lambda: datetime(2026, 11, 25, 12, 0))
+    monkeypatch.setattr(fields, "now_jst", lambda: datetime(2026, 11, 25, 12, 0))
     t = tracker(
         domain,
         "昨日の15時ごろ",

@@ -18,7 +18,9 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from contentcheck.check import copy_project, read_examples, run
+from contentcheck.check import run
+from contentcheck.examples import read_examples
+from contentcheck.files import copy_project
 from insights import cli as insights
 from insights.data import database_url, load
 from insights.text import MASK, group_similar, mask
