@@ -173,6 +173,7 @@ INVALID = {
     )
 }
 
-# --- the input channel (serving/channel.py UNAVAILABLE_RESPONSE) ---------------------
+# --- the input channel (serving/channel.py) ----------------------------------------------
 
 SERVICE_UNAVAILABLE = response("utter_service_unavailable")
+TOO_MANY_MESSAGES = response("utter_too_many_messages")  # with HTTP 429 (serving/rate_limit.py)

@@ -59,6 +59,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions.responses import SERVICE_UNAVAILABLE, TOO_MANY_MESSAGES
 from actions.validators import REDACTED_SECRET, redact_secrets
 from serving.log_masking import CURRENT_USER_TEXT
 from serving.rate_limit import Limits
@@ -72,8 +73,7 @@ TOO_LONG_PAYLOAD = "/message_too_long"
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 SURROGATE = re.compile(r"[\ud800-\udfff]")
 SENDER_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-UNAVAILABLE_RESPONSE = "utter_service_unavailable"
-TOO_MANY_RESPONSE = "utter_too_many_messages"
+UNAVAILABLE_RESPONSE = SERVICE_UNAVAILABLE.name
 RETRY_AFTER_SECONDS = 10
 
 
@@ -288,7 +288,7 @@ class GuardedRestInput(RestInput):
             if refused:
                 logger.warning("Conversation %s: message refused, too many per minute for this %s.", sender, refused.scope)
                 return response.json(
-                    [{"recipient_id": sender, "text": response_text(agent, TOO_MANY_RESPONSE)}],
+                    [{"recipient_id": sender, "text": response_text(agent, TOO_MANY_MESSAGES.name)}],
                     status=429,
                     headers={"Retry-After": str(refused.retry_after)},
                 )
