@@ -1,7 +1,8 @@
 """Text helpers for the insight report: masking personal values, grouping similar messages.
 
 Masking runs before anything else sees a message, so neither the HTML nor the CSV
-(nor the grouping) ever holds an e-mail address, a phone number or a long number.
+(nor the grouping) ever holds an e-mail address, a phone number, a long number or
+an API key.
 """
 
 from __future__ import annotations
@@ -10,17 +11,17 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
-from usertext import EMAIL, PERSONAL_NUMBER, PHONE_NUMBER, POSTAL_CODE, nfkc
+from usertext import EMAIL, PERSONAL_NUMBER, PHONE_NUMBER, POSTAL_CODE, SECRET, nfkc
 
 MASK = "＊＊＊"
-# Order matters: e-mail first (its digits are not a phone number), then phone numbers
-# (brackets and country code with them), postal codes, then any other long number.
-# The shapes are usertext's, the same the logs mask.
-_PATTERNS = [EMAIL, PHONE_NUMBER, POSTAL_CODE, PERSONAL_NUMBER]
+# Order matters: API keys and e-mail first (their digits are not a phone number), then
+# phone numbers (brackets and country code with them), postal codes, then any other
+# number of 6 or more digits. The shapes are usertext's, the same the logs mask.
+_PATTERNS = [SECRET, EMAIL, PHONE_NUMBER, POSTAL_CODE, PERSONAL_NUMBER]
 
 
 def mask(text: str | None) -> str:
-    """The text with e-mail addresses, phone numbers, postal codes and numbers of 6 or more digits replaced by ＊＊＊."""
+    """The text with API keys, e-mail addresses, phone numbers, postal codes and numbers of 6+ digits replaced by ＊＊＊."""
     text = text or ""
     for pattern in _PATTERNS:
         text = pattern.sub(MASK, text)

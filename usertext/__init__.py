@@ -62,10 +62,10 @@ def redact_secrets(text: str, mark: str = REDACTED_SECRET) -> str:
 # Found here, replaced by each user with its own mark: [EMAIL] / [NUMBER] in logs
 # (serving/log_masking.py), ＊＊＊ in the insight report (insights/text.py).
 
-_ADDRESS_CHARACTER = "A-Za-z0-9Ａ-Ｚａ-ｚ０-９"
-# An e-mail address, ASCII or full-width (ｔａｒｏ＠ｅｘａｍｐｌｅ．ｊｐ). Letters, digits and
-# address symbols only, so the Japanese around it stays: メールはtaro@example.jpです.
-EMAIL = re.compile(rf"[{_ADDRESS_CHARACTER}._%+\-＿．－＋]+[@＠][{_ADDRESS_CHARACTER}\-－]+(?:[.．][{_ADDRESS_CHARACTER}\-－]+)+")
+# An e-mail address, ASCII or full-width (ｔａｒｏ＠ｅｘａｍｐｌｅ．ｊｐ), also with letters of
+# any script (山田@example.jp). The union of what the logs and the report each masked
+# before: masking too much of 「メールはtaro@example.jpです」 is better than too little.
+EMAIL = re.compile(r"[\w._%+\-＿．－＋]+[@＠][\w\-－]+(?:[.．][\w\-－]+)+")
 
 # A personal number: 到達番号, 受付番号, a phone or card number, a one-time code. One
 # definition and one threshold for logs and the report: 6 or more digits (any script),
@@ -74,7 +74,9 @@ EMAIL = re.compile(rf"[{_ADDRESS_CHARACTER}._%+\-＿．－＋]+[@＠][{_ADDRESS_
 # or fewer are what users ask about (HTTP500, 30分, 2023/3/12) and stay readable.
 # A run glued to an ASCII letter, an underscore or a decimal point is part of a code,
 # an id or a measurement, not a number on its own: 0.98765432 (a confidence) and hex
-# ids (0x7f18d2c0, Rasa's message ids) stay readable; 到達番号123456789012345678 does not.
+# ids (0x7f18d2c0, Rasa's message ids) stay readable in logs; 到達番号123456789012345678
+# does not. (The report used to mask such runs too, ID1234567 included; one rule for
+# both means the report now shows them, as the logs always did.)
 MIN_PERSONAL_DIGITS = 6
 NUMBER_SEPARATORS = r"\-‐‑‒–—―−－ー\u3000 "
 PERSONAL_NUMBER = re.compile(rf"(?<![A-Za-z0-9_.])\d(?:[{NUMBER_SEPARATORS}]?\d){{{MIN_PERSONAL_DIGITS - 1},}}")

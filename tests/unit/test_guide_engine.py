@@ -12,7 +12,9 @@ import yaml
 from actions.actions import make_engine
 from actions.answers import choice_payload
 from actions.content import FLOWS_FILE_ENV, load_flows, parse_flows
-from actions.guide import AWAIT_CHOICE, AWAIT_RESOLVED, AWAIT_STEP, Engine, circled
+from actions.guide import Engine
+from actions.guide_state import AWAIT_CHOICE, AWAIT_RESOLVED, AWAIT_STEP
+from actions.remedies import circled
 
 FIXTURE = Path(__file__).parent / "fixtures" / "engine_flows.yml"
 

@@ -45,6 +45,7 @@ DAY = date(2025, 4, 10)
         ("〒100-0013 東京都", f"{MASK} 東京都"),
         ("1234 5678 9012 3456", MASK),
         ("ワンタイムコード 123456 が通らない", f"ワンタイムコード {MASK} が通らない"),  # 6 digits: as in the logs
+        ("キーは abcDEF1234567890abcdef1234567890XYZ です", f"キーは {MASK} です"),  # an API key, whole
         # ordinary numbers stay: they are what users ask about
         ("HTTP500内部サーバーエラー", "HTTP500内部サーバーエラー"),
         ("30分待ってもロック中", "30分待ってもロック中"),
