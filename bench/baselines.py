@@ -75,12 +75,6 @@ class DropSpacyDoc(EachMessage, GraphComponent):
     Nothing after the featurizers reads the Doc.
     """
 
-    @classmethod
-    def create(
-        cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext
-    ) -> DropSpacyDoc:
-        return cls()
-
     def _apply(self, messages: list[Message]) -> None:
         for message in messages:
             for key in SPACY_DOCS.values():

@@ -8,12 +8,8 @@ part of the project compares in).
 
 from __future__ import annotations
 
-from typing import Any
-
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
@@ -31,12 +27,6 @@ def normalize_text(text: str | None) -> str | None:
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
 class NFKCNormalizer(EachMessage, GraphComponent):
     """Rewrites the message text to its NFKC form."""
-
-    @classmethod
-    def create(
-        cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext
-    ) -> NFKCNormalizer:
-        return cls()
 
     def _apply(self, messages: list[Message]) -> None:
         for message in messages:
