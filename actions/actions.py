@@ -77,18 +77,18 @@ def latest_entities(tracker: Tracker) -> dict[str, str]:
     return {e.get("entity"): e.get("value") for e in tracker.latest_message.get("entities", []) if e.get("entity")}
 
 
-def render(reply: Reply, dispatcher: CollectingDispatcher, domain: dict[str, Any]) -> list[EventType]:
+def render(turn: Reply, dispatcher: CollectingDispatcher, domain: dict[str, Any]) -> list[EventType]:
     """Send the turn's messages and return the events that store its state."""
-    for say in reply.says:
+    for say in turn.says:
         _utter(dispatcher, say)
-    events: list[EventType] = [SlotSet(STATE_SLOT, reply.state)]
-    if reply.outcome:
-        events.append(SlotSet(OUTCOME_SLOT, reply.outcome))
+    events: list[EventType] = [SlotSet(STATE_SLOT, turn.state)]
+    if turn.outcome:
+        events.append(SlotSet(OUTCOME_SLOT, turn.outcome))
     # A rule (data/rules/forms.yml) starts the form this slot names. It is reset on
     # every turn, so a value left from an earlier turn never starts a form by itself.
-    has_form = reply.form in (domain.get("forms") or {})
-    events.append(SlotSet(PENDING_FORM_SLOT, reply.form if has_form else None))
-    if reply.form and not has_form:
+    has_form = turn.form in (domain.get("forms") or {})
+    events.append(SlotSet(PENDING_FORM_SLOT, turn.form if has_form else None))
+    if turn.form and not has_form:
         dispatcher.utter_message(response="utter_support_contact")  # no such form here: the desk is the way on
     return events
 
@@ -118,22 +118,22 @@ class ActionGuide(Action):
         elif is_question(state) and intent == state.get("flow") and not text.startswith("/"):
             intent = "not_understood"  # the same topic again while its question waits: not an answer
         if intent == "guide_unsure":
-            reply = engine.unsure(state)
+            turn = engine.unsure(state)
         elif intent == "not_understood":
-            reply = engine.not_understood(state)
+            turn = engine.not_understood(state)
         elif intent in engine.flows:
-            reply = engine.start(state, intent, text=text, also=second_topic(tracker))
+            turn = engine.start(state, intent, text=text, also=second_topic(tracker))
         elif intent in MOVES:
-            reply = getattr(engine, MOVES[intent])(state)
+            turn = getattr(engine, MOVES[intent])(state)
         elif intent == "guide_choose":
-            reply = engine.choose(state, entities.get("guide_option", ""))
+            turn = engine.choose(state, entities.get("guide_option", ""))
         else:  # affirm, deny, or an entity answering a choice
-            reply = engine.answer(state, intent, entities)
-        if [s.response for s in reply.says] == ["utter_nothing_to_answer"] and last_bot_text(tracker) == response_text(
+            turn = engine.answer(state, intent, entities)
+        if [s.response for s in turn.says] == ["utter_nothing_to_answer"] and last_bot_text(tracker) == response_text(
             domain, "utter_nothing_to_answer", ""
         ):
-            reply.says = engine.unsure(None).says  # asked that just now: the topics and the support contact instead
-        return render(reply, dispatcher, domain)
+            turn.says = engine.unsure(None).says  # asked that just now: the topics and the support contact instead
+        return render(turn, dispatcher, domain)
 
 
 class ActionOfferResume(Action):
@@ -144,8 +144,8 @@ class ActionOfferResume(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         engine = make_engine(domain)
-        reply = engine.offer_resume(engine.checked(tracker.get_slot(STATE_SLOT)))
-        return render(reply, dispatcher, domain) if reply.says else []
+        turn = engine.offer_resume(engine.checked(tracker.get_slot(STATE_SLOT)))
+        return render(turn, dispatcher, domain) if turn.says else []
 
 
 class ActionDidYouMean(Action):
