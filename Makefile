@@ -37,7 +37,7 @@ $(MODEL): $(TRAINING_INPUTS)
 	@$(RASA) train --fixed-model-name egov-login-help --out models
 
 lint: setup
-	@$(VENV)/bin/ruff check actions bench components contentcheck insights serving tools tests web
+	@$(VENV)/bin/ruff check actions bench components contentcheck insights serving tools tests usertext web
 
 lock:                          ## regenerate requirements.lock from requirements.in in a scratch venv
 	@scripts/lock.sh

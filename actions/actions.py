@@ -14,7 +14,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import responses
 from actions.answers import parse_payload, read_reply
 from actions.content import load_flows
-from actions.guide import Engine, Say, Turn, is_question
+from actions.guide import Engine, Reply, Say
+from actions.guide_state import is_question
 from actions.responses import GUIDE_CHOOSE, GUIDE_MOVES, GUIDE_UNSURE, NOTHING_TO_ANSWER, OUT_OF_SCOPE
 
 STATE_SLOT = "guide_state"
@@ -58,7 +59,7 @@ def latest_entities(tracker: Tracker) -> dict[str, str]:
     return {e.get("entity"): e.get("value") for e in tracker.latest_message.get("entities", []) if e.get("entity")}
 
 
-def render(turn: Turn, dispatcher: CollectingDispatcher, domain: dict[str, Any]) -> list[EventType]:
+def render(turn: Reply, dispatcher: CollectingDispatcher, domain: dict[str, Any]) -> list[EventType]:
     """Send the turn's messages and return the events that store its state."""
     for say in turn.says:
         _utter(dispatcher, say)

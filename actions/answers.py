@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 import yaml
 
 from actions.content import PROJECT_ROOT, Flow
+from usertext import nfkc
 
 ANSWERS_FILE = PROJECT_ROOT / "content" / "answers.yml"
 
@@ -82,7 +82,7 @@ class Vocabulary:
 
 def fold(text: str | None) -> str:
     """One spelling for comparison: NFKC, lower case, hiragana, no spaces or punctuation."""
-    value = unicodedata.normalize("NFKC", text or "").lower()
+    value = nfkc(text).lower()
     value = "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in value)
     return PUNCTUATION.sub("", value)
 
@@ -92,7 +92,7 @@ def marker_of(title: str) -> int | None:
     m = MARKER.match(title)
     if not m:
         return None
-    return CIRCLED[m.group(1)] if m.group(1) else int(unicodedata.normalize("NFKC", m.group(2)))
+    return CIRCLED[m.group(1)] if m.group(1) else int(nfkc(m.group(2)))
 
 
 def without_marker(title: str) -> str:
@@ -198,7 +198,7 @@ def _number(text: str, count: int, vocab: Vocabulary) -> tuple[int, str] | None:
     (②, (2)), a bare digit (2, ２) or an ordinal (2番目, 二つ目, 最後の)."""
     m = MARKER.match(text)
     if m:
-        n = CIRCLED[m.group(1)] if m.group(1) else int(unicodedata.normalize("NFKC", m.group(2)))
+        n = CIRCLED[m.group(1)] if m.group(1) else int(nfkc(m.group(2)))
         return (n, MARKED) if _only_fillers(fold(text[m.end() :]), vocab) else None
     folded = fold(text)
     for words, position in ((vocab.first_words, 1), (vocab.last_words, count)):
@@ -259,10 +259,10 @@ def _score(folded: str, choice: Choice, vocab: Vocabulary, polar: bool) -> float
 
 
 def _leading_yes_no(text: str, vocab: Vocabulary) -> str | None:
-    value = unicodedata.normalize("NFKC", text).strip().lower()
+    value = nfkc(text).strip().lower()
     for polarity, words in (("affirm", vocab.yes_words), ("deny", vocab.no_words)):
         for word in sorted(words, key=len, reverse=True):
-            w = unicodedata.normalize("NFKC", word).lower()
+            w = nfkc(word).lower()
             if value.startswith(w) and (len(value) == len(w) or PUNCTUATION.match(value[len(w)]) or value[len(w)] in "!！"):
                 return polarity
     return None

@@ -3,7 +3,8 @@
 Pure functions from (state, user move) to (new state, what to say). No Rasa here,
 so every transition is testable with plain data; actions/actions.py connects it
 to the tracker. What to say is a list of `Say` items naming domain responses, so
-all Japanese text stays in YAML.
+all Japanese text stays in YAML. The state itself: actions/guide_state.py; the
+remedies 「わからない」 leads to: actions/remedies.py.
 """
 
 from __future__ import annotations
@@ -13,12 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from actions.answers import choice_payload, fold
-from actions.content import END, Flow, Node, Option
+from actions.content import END, Flow, Node
+from actions.guide_state import ACTIVE, AWAIT_CHOICE, AWAIT_RESOLVED, AWAIT_STEP, AWAIT_TOPIC, GuideState, is_question, new_state
+from actions.remedies import MAX_HOPS, numbered_steps, remedies
 
-State = dict[str, Any]
-AWAIT_STEP, AWAIT_CHOICE, AWAIT_RESOLVED, AWAIT_TOPIC = "step", "choice", "resolved", "topic"
-ACTIVE = (AWAIT_STEP, AWAIT_CHOICE)
-MAX_HOPS = 50  # message/goto chains longer than this are an editor's loop
 # Answers not understood at one question: after the second the bot says it can go
 # on without the answer; the third goes on (every remedy, or the support contact).
 MISSES_BEFORE_WAY_OUT = 2
@@ -36,23 +35,13 @@ class Say:
 
 
 @dataclass
-class Turn:
-    """The engine's answer to one user move."""
+class Reply:
+    """The engine's answer to one user move: the new state and what to say."""
 
-    state: State | None
+    state: GuideState | None
     says: list[Say] = field(default_factory=list)
     form: str | None = None  # a support form to start after the messages
     outcome: dict[str, Any] | None = None  # 解決しましたか？ answer, for analytics
-
-
-def is_question(state: Any) -> bool:
-    """The bot waits for the answer to a question of its own (not a step's 次へ)."""
-    return isinstance(state, dict) and (state.get("awaiting") in (AWAIT_CHOICE, AWAIT_RESOLVED, AWAIT_TOPIC) or bool(state.get("offered")))
-
-
-def circled(n: int) -> str:
-    """①..⑳ as in the FAQ; plain digits after 20."""
-    return chr(0x2460 + n - 1) if 1 <= n <= 20 else f"({n})"
 
 
 class Engine:
@@ -74,33 +63,20 @@ class Engine:
 
     # --- helpers ---------------------------------------------------------
 
-    def _node(self, state: State) -> Node | None:
+    def _node(self, state: GuideState) -> Node | None:
         flow = self.flows.get(state.get("flow", ""))
         return flow.nodes.get(state.get("node", "")) if flow else None
 
-    def _title(self, state: State) -> str:
+    def _title(self, state: GuideState) -> str:
         flow = self.flows.get(state.get("flow", ""))
         return flow.title if flow else ""
-
-    @staticmethod
-    def _new_state(flow_id: str, trail: list[str] | None = None, paused: State | None = None, also: str | None = None) -> State:
-        return {
-            "flow": flow_id,
-            "node": None,
-            "step": 0,
-            "awaiting": None,
-            "history": [],
-            "trail": trail or [],
-            "paused": paused,
-            "also": also,
-        }
 
     def topics_say(self) -> Say:
         """Every FAQ topic as a button, in content order (the triage left out)."""
         buttons = [{"title": flow.title, "payload": f"/{flow_id}"} for flow_id, flow in self.flows.items() if not flow.triage]
         return Say("utter_topics", buttons=buttons)
 
-    def _remember(self, state: State, summary: str | None) -> None:
+    def _remember(self, state: GuideState, summary: str | None) -> None:
         if summary and summary not in state["trail"]:
             state["trail"].append(summary)
 
@@ -115,7 +91,7 @@ class Engine:
             buttons += self.way_out_buttons
         return Say(text=node.ask, buttons=buttons)
 
-    def _current_says(self, state: State) -> list[Say]:
+    def _current_says(self, state: GuideState) -> list[Say]:
         """Re-show where the user is."""
         node = self._node(state)
         if state.get("awaiting") == AWAIT_STEP and node:
@@ -126,14 +102,14 @@ class Engine:
             return [Say("utter_ask_resolved")]
         return [Say("utter_guide_nothing_active")]
 
-    def _enter(self, state: State, node_id: str, says: list[Say]) -> Turn:
+    def _enter(self, state: GuideState, node_id: str, says: list[Say]) -> Reply:
         """Walk from node_id through message/goto nodes until the user must answer."""
         for _ in range(MAX_HOPS):
             flow = self.flows[state["flow"]]
             if node_id == END:
                 state.update(node=END, step=0, awaiting=AWAIT_RESOLVED)
                 says.append(Say("utter_ask_resolved"))
-                return Turn(state, says)
+                return Reply(state, says)
             node = flow.nodes[node_id]
             left = self._node(state)
             if left and left.type in ("procedure", "choice"):  # only places the user waited at
@@ -151,19 +127,19 @@ class Engine:
                     says.append(Say("utter_guide_message", {"text": "\n\n".join(node.intro)}))
                 state.update(step=1, awaiting=AWAIT_STEP)
                 says.append(self._step_says(node, 1))
-                return Turn(state, says)
+                return Reply(state, says)
             elif node.type == "choice":
                 state["awaiting"] = AWAIT_CHOICE
                 says.append(self._choice_says(node))
-                return Turn(state, says)
+                return Reply(state, says)
             elif node.type == "form":
                 if node.text:
                     says.append(Say("utter_guide_message", {"text": "\n\n".join(node.text)}))
                 self._remember(state, node.summary)
-                return Turn(None, says, form=node.form, outcome={"flow": state["flow"], "result": "form", "form": node.form})
+                return Reply(None, says, form=node.form, outcome={"flow": state["flow"], "result": "form", "form": node.form})
         raise RuntimeError(f"flow {state['flow']} loops at node {node_id}")
 
-    def _finish_procedure(self, state: State, node: Node) -> Turn:
+    def _finish_procedure(self, state: GuideState, node: Node) -> Reply:
         says: list[Say] = []
         if node.notes:
             says.append(Say("utter_guide_notes", {"notes": "\n\n".join(node.notes)}))
@@ -172,16 +148,16 @@ class Engine:
         self._remember(state, node.summary)
         return self._enter(state, node.next or END, says)
 
-    def _handoff(self, state: State, result: str, extra: str | None = None) -> Turn:
+    def _handoff(self, state: GuideState, result: str, extra: str | None = None) -> Reply:
         lines = [self.tried_format.format(summary=s) for s in state.get("trail", [])]
         if extra:
             lines.append(self.tried_format.format(summary=extra))
         tried = "\n".join(lines) if lines else self.tried_format.format(summary=self._title(state))
         outcome = {"flow": state.get("flow"), "result": result, "node": state.get("node"), "step": state.get("step")}
-        turn = Turn(None, [Say("utter_handoff", {"tried": tried})], outcome=outcome)
-        return self._after_end(state, turn)
+        reply = Reply(None, [Say("utter_handoff", {"tried": tried})], outcome=outcome)
+        return self._after_end(state, reply)
 
-    def _after_end(self, state: State, turn: Turn) -> Turn:
+    def _after_end(self, state: GuideState, reply: Reply) -> Reply:
         """A flow ended: if another was interrupted by it, offer to go back to it;
         if the user's first message named a second problem, offer that one."""
         paused = state.get("paused")
@@ -189,22 +165,22 @@ class Engine:
             paused = copy.deepcopy(paused)
             paused["offered"] = True
             paused["also"] = paused.get("also") or state.get("also")
-            turn.says.append(self._resume_offer(paused))
-            turn.state = paused
+            reply.says.append(self._resume_offer(paused))
+            reply.state = paused
         elif state.get("also") in self.flows:
-            other = self._new_state(state["also"])
+            other = new_state(state["also"])
             other["awaiting"] = AWAIT_TOPIC
-            turn.says.append(Say("utter_offer_other_topic", {"title": self.flows[other["flow"]].title}))
-            turn.state = other
-        return turn
+            reply.says.append(Say("utter_offer_other_topic", {"title": self.flows[other["flow"]].title}))
+            reply.state = other
+        return reply
 
-    def _resume_offer(self, state: State) -> Say:
+    def _resume_offer(self, state: GuideState) -> Say:
         node = self._node(state)
         if state.get("awaiting") == AWAIT_STEP and node:
             return Say("utter_offer_resume_step", {"title": self._title(state), "step": state["step"], "total": len(node.steps)})
         return Say("utter_offer_resume", {"title": self._title(state)})
 
-    def checked(self, state: State | None) -> State | None:
+    def checked(self, state: GuideState | None) -> GuideState | None:
         """The state made consistent with the current content.
 
         Editors may remove a flow or a node, or shorten a procedure, while users
@@ -227,11 +203,11 @@ class Engine:
 
     # --- user moves ------------------------------------------------------
 
-    def start(self, state: State | None, flow_id: str, text: str = "", also: str | None = None) -> Turn:
+    def start(self, state: GuideState | None, flow_id: str, text: str = "", also: str | None = None) -> Reply:
         """Start a flow. `text` (the user's words) picks a triage flow's entry; `also`
         is a second topic in the same message, offered when this flow has ended."""
         if flow_id not in self.flows:
-            return Turn(state, [Say("utter_guide_unavailable")])
+            return Reply(state, [Say("utter_guide_unavailable")])
         if state and state.get("awaiting") in ACTIVE and state.get("flow") == flow_id:
             return self.resume(state)  # the same question again: stay where the user is (「最初から」 restarts)
         paused = None
@@ -248,7 +224,7 @@ class Engine:
         says = [Say("utter_two_topics", {"first": flow.title, "second": self.flows[also].title})] if also else []
         if state and state.get("awaiting") == AWAIT_TOPIC and not also and state["flow"] != flow_id:
             also = state["flow"]  # the offered second problem is still offered after this one (already announced)
-        new = self._new_state(flow_id, paused=paused, also=also)
+        new = new_state(flow_id, paused=paused, also=also)
         return self._enter(new, self._entry(flow, text), says)
 
     @staticmethod
@@ -259,31 +235,31 @@ class Engine:
                 return route.start
         return flow.start
 
-    def next(self, state: State | None) -> Turn:
+    def next(self, state: GuideState | None) -> Reply:
         if not state or not state.get("awaiting"):
-            return Turn(state, [Say("utter_guide_nothing_active")])
+            return Reply(state, [Say("utter_guide_nothing_active")])
         state = copy.deepcopy(state)
         state.pop("offered", None)
         node = self._node(state)
         if state["awaiting"] == AWAIT_STEP and node:
             if state["step"] < len(node.steps):
                 state["step"] += 1
-                return Turn(state, [self._step_says(node, state["step"])])
+                return Reply(state, [self._step_says(node, state["step"])])
             return self._finish_procedure(state, node)
         if state["awaiting"] == AWAIT_CHOICE:
             return self.not_understood(state)
-        return Turn(state, self._current_says(state))
+        return Reply(state, self._current_says(state))
 
-    def back(self, state: State | None) -> Turn:
+    def back(self, state: GuideState | None) -> Reply:
         if not state or state.get("awaiting") not in ACTIVE + (AWAIT_RESOLVED,):
-            return Turn(state, [Say("utter_guide_nothing_active")])
+            return Reply(state, [Say("utter_guide_nothing_active")])
         state = copy.deepcopy(state)
         state.pop("offered", None)
         if state["awaiting"] == AWAIT_STEP and state["step"] > 1:
             state["step"] -= 1
-            return Turn(state, [self._step_says(self._node(state), state["step"])])
+            return Reply(state, [self._step_says(self._node(state), state["step"])])
         if not state["history"]:
-            return Turn(state, [Say("utter_guide_already_first")] + self._current_says(state))
+            return Reply(state, [Say("utter_guide_already_first")] + self._current_says(state))
         flow_id, node_id, step = state["history"].pop()
         state.update(flow=flow_id, node=node_id)
         node = self._node(state)
@@ -291,56 +267,56 @@ class Engine:
             state.update(step=max(step, 1) if step else len(node.steps), awaiting=AWAIT_STEP)
         else:
             state.update(step=0, awaiting=AWAIT_CHOICE)
-        return Turn(state, self._current_says(state))
+        return Reply(state, self._current_says(state))
 
-    def show_all(self, state: State | None) -> Turn:
+    def show_all(self, state: GuideState | None) -> Reply:
         node = self._node(state) if state else None
         if not state or state.get("awaiting") != AWAIT_STEP or not node:
-            return Turn(state, (self._current_says(state) if state else [Say("utter_guide_nothing_active")]))
+            return Reply(state, (self._current_says(state) if state else [Say("utter_guide_nothing_active")]))
         state = copy.deepcopy(state)
         state.pop("offered", None)
-        steps = "\n".join(f"{circled(i)} {text}" for i, text in enumerate(node.steps, 1))
+        steps = numbered_steps(node.steps)
         state["step"] = len(node.steps)  # "できました" after the overview finishes the procedure
-        return Turn(state, [Say("utter_guide_all_steps", {"total": len(node.steps), "steps": steps})])
+        return Reply(state, [Say("utter_guide_all_steps", {"total": len(node.steps), "steps": steps})])
 
-    def restart(self, state: State | None) -> Turn:
+    def restart(self, state: GuideState | None) -> Reply:
         if not state or not state.get("flow"):
-            return Turn(state, [Say("utter_guide_nothing_active")])
-        return self._enter(self._new_state(state["flow"], paused=state.get("paused")), self.flows[state["flow"]].start, [])
+            return Reply(state, [Say("utter_guide_nothing_active")])
+        return self._enter(new_state(state["flow"], paused=state.get("paused")), self.flows[state["flow"]].start, [])
 
-    def stop(self, state: State | None) -> Turn:
+    def stop(self, state: GuideState | None) -> Reply:
         outcome = (
             {"flow": state.get("flow"), "result": "stopped", "node": state.get("node"), "step": state.get("step")}
             if state and state.get("awaiting")
             else None
         )
-        return Turn(None, [Say("utter_guide_stopped")], outcome=outcome)
+        return Reply(None, [Say("utter_guide_stopped")], outcome=outcome)
 
-    def failed(self, state: State | None) -> Turn:
+    def failed(self, state: GuideState | None) -> Reply:
         if not state or state.get("awaiting") not in ACTIVE:
-            return Turn(None, [Say("utter_support_contact")])
+            return Reply(None, [Say("utter_support_contact")])
         node = self._node(state)
         extra = None
         if state["awaiting"] == AWAIT_STEP and node:
             extra = self.progress_format.format(summary=node.summary or self._title(state), step=state["step"], total=len(node.steps))
         return self._handoff(state, "failed", extra)
 
-    def resume(self, state: State | None) -> Turn:
+    def resume(self, state: GuideState | None) -> Reply:
         if not state or not state.get("awaiting"):
-            return Turn(state, [Say("utter_guide_nothing_active")])
+            return Reply(state, [Say("utter_guide_nothing_active")])
         state = copy.deepcopy(state)
         state.pop("offered", None)
-        return Turn(state, self._current_says(state))
+        return Reply(state, self._current_says(state))
 
-    def offer_resume(self, state: State | None) -> Turn:
+    def offer_resume(self, state: GuideState | None) -> Reply:
         """After an answer outside the flow: offer to continue where the user was."""
         if not state or state.get("awaiting") not in ACTIVE:
-            return Turn(state, [])
+            return Reply(state, [])
         state = copy.deepcopy(state)
         state["offered"] = True
-        return Turn(state, [self._resume_offer(state)])
+        return Reply(state, [self._resume_offer(state)])
 
-    def choose(self, state: State | None, option: str) -> Turn:
+    def choose(self, state: GuideState | None, option: str) -> Reply:
         node = self._node(state) if state else None
         node_id, _, index = (option or "").partition(":")
         if (
@@ -352,7 +328,7 @@ class Engine:
             or int(index) >= len(node.options)
         ):
             # A button from an older message: show where the user really is.
-            return Turn(state, self._current_says(state) if state else [Say("utter_guide_nothing_active")])
+            return Reply(state, self._current_says(state) if state else [Say("utter_guide_nothing_active")])
         state = copy.deepcopy(state)
         state.pop("misses", None)
         option = node.options[int(index)]
@@ -361,14 +337,14 @@ class Engine:
             return self._switch(state, option.goto, option.at)
         return self._enter(state, option.next, [])
 
-    def _switch(self, state: State, flow_id: str, at: str | None) -> Turn:
+    def _switch(self, state: GuideState, flow_id: str, at: str | None) -> Reply:
         """An option that leads to another flow (the triage's answers): that flow starts,
         keeping what was said and anything paused."""
-        new = self._new_state(flow_id, trail=state["trail"], paused=state.get("paused"), also=state.get("also"))
+        new = new_state(flow_id, trail=state["trail"], paused=state.get("paused"), also=state.get("also"))
         new["history"] = state["history"] + [[state["flow"], state["node"], 0]]
         return self._enter(new, at or self.flows[flow_id].start, [])
 
-    def answer(self, state: State | None, intent: str, entities: dict[str, str]) -> Turn:
+    def answer(self, state: GuideState | None, intent: str, entities: dict[str, str]) -> Reply:
         """A typed answer (affirm/deny, or an entity) to whatever the bot asked last."""
         awaiting = state.get("awaiting") if state else None
         if state and state.get("offered") and intent in ("affirm", "deny"):
@@ -376,7 +352,7 @@ class Engine:
         if awaiting == AWAIT_TOPIC and intent in ("affirm", "deny"):
             if intent == "affirm":
                 return self.start(None, state["flow"])
-            return Turn(None, [Say("utter_other_topic_declined")])
+            return Reply(None, [Say("utter_other_topic_declined")])
         if awaiting == AWAIT_CHOICE:
             node = self._node(state)
             for i, opt in enumerate(node.options):
@@ -386,8 +362,8 @@ class Engine:
             return self.not_understood(state)
         if awaiting == AWAIT_RESOLVED and intent in ("affirm", "deny"):
             if intent == "affirm":
-                turn = Turn(None, [Say("utter_glad_resolved")], outcome={"flow": state["flow"], "result": "resolved"})
-                return self._after_end(state, turn)
+                reply = Reply(None, [Say("utter_glad_resolved")], outcome={"flow": state["flow"], "result": "resolved"})
+                return self._after_end(state, reply)
             return self._handoff(state, "unresolved")
         if awaiting == AWAIT_STEP and intent in ("affirm", "skip_field"):
             return self.next(state)  # 「はい」 at a step reads as 「できました」, 「飛ばして」 as 次へ
@@ -395,9 +371,9 @@ class Engine:
             return self.failed(state)
         if is_question(state):
             return self.not_understood(state)
-        return Turn(state, [Say("utter_nothing_to_answer")])
+        return Reply(state, [Say("utter_nothing_to_answer")])
 
-    def not_understood(self, state: State) -> Turn:
+    def not_understood(self, state: GuideState) -> Reply:
         """An answer that fits no option: ask again differently each time, never loop."""
         state = copy.deepcopy(state)
         misses = state["misses"] = int(state.get("misses") or 0) + 1
@@ -406,21 +382,21 @@ class Engine:
         node = self._node(state)
         if misses >= MISSES_BEFORE_WAY_OUT:
             if state.get("awaiting") == AWAIT_CHOICE and node:
-                return Turn(state, [Say("utter_answer_not_understood_again"), self._choice_says(node, way_out=True)])
-            return Turn(state, [Say("utter_answer_not_understood_again")] + self._question_says(state))
-        return Turn(state, [Say("utter_answer_not_understood")] + self._question_says(state))
+                return Reply(state, [Say("utter_answer_not_understood_again"), self._choice_says(node, way_out=True)])
+            return Reply(state, [Say("utter_answer_not_understood_again")] + self._question_says(state))
+        return Reply(state, [Say("utter_answer_not_understood")] + self._question_says(state))
 
-    def _question_says(self, state: State) -> list[Say]:
+    def _question_says(self, state: GuideState) -> list[Say]:
         if state.get("offered"):
             return [self._resume_offer(state)]
         if state.get("awaiting") == AWAIT_TOPIC:
             return [Say("utter_offer_other_topic", {"title": self._title(state)})]
         return self._current_says(state)
 
-    def unsure(self, state: State | None) -> Turn:
+    def unsure(self, state: GuideState | None) -> Reply:
         """「わからない」: go on without the answer, from the FAQ's own text only."""
         if not state or not is_question(state):
-            return Turn(state, [self.topics_say(), Say("utter_support_contact")])
+            return Reply(state, [self.topics_say(), Say("utter_support_contact")])
         state = copy.deepcopy(state)
         state.pop("misses", None)
         node = self._node(state)
@@ -430,46 +406,11 @@ class Engine:
             return self._handoff(state, "unresolved")
         self._remember(state, self.unsure_format.format(question=node.ask))
         if node.unsure == "topics":  # the triage: the user cannot name the message
-            return Turn(None, [self.topics_say(), Say("utter_support_contact")], outcome={"flow": state["flow"], "result": "unsure"})
+            return Reply(None, [self.topics_say(), Say("utter_support_contact")], outcome={"flow": state["flow"], "result": "unsure"})
         says = [Say("utter_unsure_remedies")]
-        for text in self.remedies(state["flow"], node):
+        for text in remedies(self.flows, state["flow"], node):
             says.append(Say("utter_guide_message", {"text": text}))
         says.append(Say("utter_support_contact"))
         state.update(awaiting=AWAIT_RESOLVED)
         says.append(Say("utter_ask_resolved"))
-        return Turn(state, says)
-
-    def _target(self, flow_id: str, option: Option) -> tuple[str, str]:
-        if option.goto:
-            return option.goto, option.at or self.flows[option.goto].start
-        return flow_id, option.next
-
-    def remedies(self, flow_id: str, node: Node) -> list[str]:
-        """The FAQ texts a choice's options lead to, as the FAQ lists them: each option's
-        own text first, then what comes after (deeper questions' remedies), once each."""
-        texts: list[str] = []
-        seen = {(flow_id, node.id)}
-        queue = [self._target(flow_id, o) for o in node.options]
-        while queue:
-            flow, node_id = queue.pop(0)
-            for _ in range(MAX_HOPS):
-                if node_id == END or (flow, node_id) in seen:
-                    break
-                seen.add((flow, node_id))
-                current = self.flows[flow].nodes[node_id]
-                if current.type == "goto":
-                    flow, node_id = current.flow, self.flows[current.flow].start
-                    continue
-                if current.type == "choice":
-                    queue += [self._target(flow, o) for o in current.options]
-                    break
-                if current.type == "procedure":
-                    steps = "\n".join(f"{circled(i)} {text}" for i, text in enumerate(current.steps, 1))
-                    texts.append("\n\n".join([*current.intro, steps]))
-                elif current.text:
-                    texts.append("\n\n".join(current.text))
-                if current.type == "form" or not current.next:
-                    break
-                node_id = current.next
-        return list(dict.fromkeys(texts))
-        return ""
+        return Reply(state, says)

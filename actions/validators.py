@@ -8,8 +8,10 @@ that explains, politely and with an example, what is wrong. No Japanese here.
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import datetime, timedelta
+
+import usertext
+from usertext import CONTROL_CHARACTERS, looks_like_secret
 
 Result = tuple[str | None, str | None]
 
@@ -17,32 +19,14 @@ MAX_TEXT = 100
 MAX_EMAIL = 254
 # RFC 5321 limits, and the characters people actually have in addresses.
 EMAIL = re.compile(r"^[a-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MARKUP = re.compile(r"[<>{}\[\]\\`$]|https?://|javascript:", re.IGNORECASE)
 NUMBER = re.compile(r"^[0-9][0-9-]{2,38}[0-9]$")
 SOFTWARE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-# An API key: one long token of letters and digits (and key alphabet symbols).
-SECRET = re.compile(
-    r"(?<![A-Za-z0-9_\-+/=])(?=[A-Za-z0-9_\-+/=]*[0-9])(?=[A-Za-z0-9_\-+/=]*[A-Za-z])[A-Za-z0-9_\-+/=]{32,}(?![A-Za-z0-9_\-+/=])"
-)
-
-
-# What the input channel leaves where a user typed something shaped like an API key.
-REDACTED_SECRET = "[REDACTED_SECRET]"
 
 
 def nfkc(text: str | None) -> str:
-    return unicodedata.normalize("NFKC", text or "").strip()
-
-
-def looks_like_secret(text: str | None) -> bool:
-    """True for text containing something shaped like an API key (or its redaction marker)."""
-    value = nfkc(text)
-    return REDACTED_SECRET in value or bool(SECRET.search(value))
-
-
-def redact_secrets(text: str, mark: str) -> str:
-    return SECRET.sub(mark, unicodedata.normalize("NFKC", text))
+    """A field value in one spelling, trimmed."""
+    return usertext.nfkc(text).strip()
 
 
 def validate_email(text: str | None) -> Result:
@@ -53,7 +37,7 @@ def validate_email(text: str | None) -> Result:
         return None, "email_empty"
     if len(value) > MAX_EMAIL:
         return None, "email_too_long"
-    if CONTROL.search(value) or not EMAIL.match(value) or ".." in value:
+    if CONTROL_CHARACTERS.search(value) or not EMAIL.match(value) or ".." in value:
         return None, "email_format"
     return value, None
 
@@ -81,7 +65,7 @@ def validate_name(text: str | None) -> Result:
         return None, "text_empty"
     if len(value) > MAX_TEXT:
         return None, "text_too_long"
-    if CONTROL.search(value) or MARKUP.search(value):
+    if CONTROL_CHARACTERS.search(value) or MARKUP.search(value):
         return None, "text_format"
     return value, None
 
@@ -132,7 +116,7 @@ def parse_datetime_ja(text: str | None, now: datetime) -> tuple[datetime | None,
     value = nfkc(text)
     if not value:
         return None, "datetime_empty"
-    if len(value) > 60 or CONTROL.search(value):
+    if len(value) > 60 or CONTROL_CHARACTERS.search(value):
         return None, "datetime_format"
     day = None
     m = FULL.search(value)

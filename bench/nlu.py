@@ -4,7 +4,7 @@ it on the held-out tests/test_nlu.yml (never trained on).
 Systems (all trained on the same data/nlu examples):
 - project: config.yml as it is;
 - project + LogisticRegression: config.yml with LogisticRegressionClassifier instead of DIET;
-- Rasa without GiNZA: NFKC + components.tokenizers.ScriptTokenizer + the project's
+- Rasa without GiNZA: NFKC + bench.baselines.ScriptTokenizer + the project's
   character n-gram CountVectors + the project's DIET and FallbackClassifier;
 - TF-IDF nearest example: scikit-learn, character n-grams, cosine similarity to the
   closest training example, NFKC-normalised text; no Rasa at all.
@@ -22,12 +22,13 @@ import statistics
 import subprocess
 import tempfile
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from usertext import nfkc
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN_DIR = ROOT / "data" / "nlu"
@@ -44,12 +45,12 @@ MAX_FALSE_FALLBACK = 0.03
 
 # components that exist only to feed GiNZA features (dropped for "Rasa without GiNZA")
 GINZA_ONLY = {
-    "components.ginza.GinzaNLP",
+    "bench.baselines.GinzaNLP",
     "components.ginza.GinzaVectors",
     "SpacyNLP",
     "SpacyTokenizer",
     "SpacyFeaturizer",
-    "components.ginza.DropSpacyDoc",
+    "bench.baselines.DropSpacyDoc",
 }
 
 
@@ -80,10 +81,6 @@ class System:
 # ---------------------------------------------------------------- data
 
 
-def nfkc(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).strip()
-
-
 def load_examples(path: Path) -> list[tuple[str, str]]:
     """(text, intent) for every example in a Rasa NLU YAML file or folder."""
     from rasa.shared.nlu.training_data.loading import load_data
@@ -100,10 +97,10 @@ RASA_CHAR_NGRAMS = {"name": "CountVectorsFeaturizer", "analyzer": "char", "min_n
 # config.yml's pipeline before issue 6 (GiNZA tokens + vectors, CountVectors, DIET).
 PIPELINE_V0: list[dict[str, Any]] = [
     {"name": "components.text_normalizer.NFKCNormalizer"},
-    {"name": "components.ginza.GinzaNLP", "model": "ja_ginza"},
+    {"name": "bench.baselines.GinzaNLP", "model": "ja_ginza"},
     {"name": "SpacyTokenizer"},
     {"name": "SpacyFeaturizer", "pooling": "mean"},
-    {"name": "components.ginza.DropSpacyDoc"},
+    {"name": "bench.baselines.DropSpacyDoc"},
     RASA_CHAR_NGRAMS,
     {"name": "CountVectorsFeaturizer", "analyzer": "word", "use_lemma": True},
     {"name": "RegexEntityExtractor", "case_sensitive": False, "use_lookup_tables": False, "use_regexes": True},
@@ -144,7 +141,7 @@ def without_ginza(config: dict[str, Any], pipeline: list[dict[str, Any]] | None 
     """A tokenizer that needs no model in SpacyTokenizer's place; GiNZA's vectors and
     word/lemma counts (which need GiNZA's tokens) dropped; everything else as it is."""
     out: list[dict[str, Any]] = []
-    tokenizer = {"name": "components.tokenizers.ScriptTokenizer"}
+    tokenizer = {"name": "bench.baselines.ScriptTokenizer"}
     for item in pipeline if pipeline is not None else config["pipeline"]:
         name = item["name"]
         if name in ("SpacyTokenizer", "components.ginza.GinzaVectors"):
@@ -258,11 +255,11 @@ def _tfidf_predict(train_examples, tests, analyzer: str, ngrams: tuple[int, int]
 
     labels = [i for _, i in train_examples]
     vectorizer = TfidfVectorizer(analyzer=analyzer, ngram_range=ngrams, sublinear_tf=True)
-    matrix = vectorizer.fit_transform([nfkc(t) for t, _ in train_examples])
+    matrix = vectorizer.fit_transform([nfkc(t).strip() for t, _ in train_examples])
     predictions = []
     for text, label in tests:
         t0 = time.perf_counter()
-        sims = (matrix @ vectorizer.transform([nfkc(text)]).T).toarray().ravel()
+        sims = (matrix @ vectorizer.transform([nfkc(text).strip()]).T).toarray().ravel()
         best: dict[str, float] = {}
         for idx in np.argsort(-sims):
             best.setdefault(labels[idx], float(sims[idx]))

@@ -30,7 +30,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from actions.actions import PENDING_FORM_SLOT, STATE_SLOT, ActionGuide
 from actions.answers import fold, read_reply
 from actions.content import load_flows
-from actions.guide import is_question
+from actions.guide_state import is_question
 
 GUIDE_ACTION = ActionGuide().name()
 

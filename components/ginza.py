@@ -1,14 +1,9 @@
-"""GiNZA loaded with only what the features use.
+"""GiNZA's word vectors without the rest of GiNZA.
 
 config.yml uses GinzaVectors: ja_ginza's SudachiPy tokenizer and static word vectors,
 averaged into one sentence vector per message, without a spaCy Doc (about 0.2 ms per
-message). GinzaNLP and DropSpacyDoc are the earlier route, kept for the pre-issue-6
-pipeline that `make bench` still measures (tools/bench_nlu.py PIPELINE_V0):
-
-Rasa's SpacyNLP runs every ja_ginza component except the parser (about 29 ms for a
-long sentence here). The tokenizer (SudachiPy, which also sets lemma and POS) and
-the static word vectors are all SpacyTokenizer and SpacyFeaturizer read, and cost
-about 2 ms. GinzaNLP keeps Rasa's behaviour and only changes what is loaded.
+message). The earlier route through Rasa's SpacyNLP (bench/baselines.py GinzaNLP and
+DropSpacyDoc) is kept for the pre-issue-6 pipeline `make bench` still measures.
 """
 
 from __future__ import annotations
@@ -21,12 +16,11 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.constants import SPACY_DOCS
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
-from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from components.each_message import EachMessage
 
 # ja_ginza's pipeline components; none of them changes tokens or vectors.
 DEFAULT_EXCLUDE: list[str] = [
@@ -40,76 +34,8 @@ DEFAULT_EXCLUDE: list[str] = [
 ]
 
 
-@DefaultV1Recipe.register(
-    [
-        DefaultV1Recipe.ComponentType.MODEL_LOADER,
-        DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER,
-    ],
-    is_trainable=False,
-    model_from="GinzaNLP",
-)
-class GinzaNLP(SpacyNLP):
-    """SpacyNLP that loads ja_ginza without the pipes listed in `exclude`."""
-
-    @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        return {**SpacyNLP.get_default_config(), "exclude": DEFAULT_EXCLUDE}
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> GinzaNLP:
-        import spacy
-
-        config = {**cls.get_default_config(), **config}
-        name = config.get("model") or "ja_ginza"
-        nlp = spacy.load(name, exclude=list(config["exclude"]))
-        cls.ensure_proper_language_model(nlp)
-        return cls(SpacyModel(model=nlp, model_name=f"{name}-{'-'.join(sorted(config['exclude']))}"), config)
-
-
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
-class DropSpacyDoc(GraphComponent):
-    """Removes the spaCy Doc from each message once the features are computed.
-
-    A Doc holds a reference to the vocab with its word vectors. Rasa deep-copies
-    parse results in places (rasa test nlu copies every fallback prediction),
-    which copied the vectors too: about 3 s per message instead of 20 ms.
-    Nothing after the featurizers reads the Doc.
-    """
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> DropSpacyDoc:
-        return cls()
-
-    @staticmethod
-    def _drop(message: Message) -> None:
-        for key in SPACY_DOCS.values():
-            message.data.pop(key, None)
-
-    def process(self, messages: list[Message]) -> list[Message]:
-        for message in messages:
-            self._drop(message)
-        return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        for example in training_data.training_examples:
-            self._drop(example)
-        return training_data
-
-
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
-class GinzaVectors(DenseFeaturizer, GraphComponent):
+class GinzaVectors(EachMessage, DenseFeaturizer, GraphComponent):
     """The mean ja_ginza word vector of the message, in one step.
 
     Replaces GinzaNLP + SpacyTokenizer + SpacyFeaturizer(pooling: mean) + DropSpacyDoc
@@ -138,11 +64,7 @@ class GinzaVectors(DenseFeaturizer, GraphComponent):
 
     @classmethod
     def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
+        cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource, execution_context: ExecutionContext
     ) -> GinzaVectors:
         import spacy
 
@@ -162,16 +84,8 @@ class GinzaVectors(DenseFeaturizer, GraphComponent):
         found = [v for v in (self._lookup(m.surface()) for m in self._sudachi.tokenize(text)) if v is not None and v.any()]
         return np.mean(found, axis=0).reshape(1, -1) if found else np.zeros((1, self._width), dtype=np.float32)
 
-    def _featurize(self, messages: list[Message]) -> None:
+    def _apply(self, messages: list[Message]) -> None:
         for message in messages:
             text = message.get(TEXT)
             if isinstance(text, str) and text:
                 self.add_features_to_message(None, self.sentence_vector(text), TEXT, message)
-
-    def process(self, messages: list[Message]) -> list[Message]:
-        self._featurize(messages)
-        return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self._featurize(training_data.training_examples)
-        return training_data

@@ -34,6 +34,8 @@ from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from components.each_message import EachMessage
+
 logger = logging.getLogger(__name__)
 
 
@@ -52,7 +54,7 @@ def _vectorizer(config: dict[str, Any], vocabulary: dict[str, int] | None = None
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
-class CharNgramFeaturizer(SparseFeaturizer, GraphComponent):
+class CharNgramFeaturizer(EachMessage, SparseFeaturizer, GraphComponent):
     """Sentence-level TF-IDF character n-gram features of the message text."""
 
     @staticmethod
@@ -115,7 +117,7 @@ class CharNgramFeaturizer(SparseFeaturizer, GraphComponent):
         vectorizer.idf_ = idf
         return cls(config, execution_context.node_name, model_storage, resource, vectorizer)
 
-    def _featurize(self, messages: list[Message]) -> None:
+    def _apply(self, messages: list[Message]) -> None:
         if self.vectorizer is None:
             return
         if self._analyzer is None:
@@ -142,14 +144,6 @@ class CharNgramFeaturizer(SparseFeaturizer, GraphComponent):
                 values /= norm
             row = scipy.sparse.csr_matrix((values, indices, np.array([0, len(indices)], dtype=np.int32)), shape=(1, size))
             self.add_features_to_message(None, row, TEXT, message)
-
-    def process(self, messages: list[Message]) -> list[Message]:
-        self._featurize(messages)
-        return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self._featurize(training_data.training_examples)
-        return training_data
 
 
 def _l2(matrix):

@@ -21,12 +21,14 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from usertext import nfkc
+
 WORDS_FILE = "single_characters.txt"
 
 
 def word_characters(text: str) -> str:
     """Letters, kana, kanji and digits of the NFKC text (emoji, symbols, marks dropped)."""
-    return "".join(c for c in unicodedata.normalize("NFKC", text or "") if unicodedata.category(c)[0] in "LN")
+    return "".join(c for c in nfkc(text) if unicodedata.category(c)[0] in "LN")
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)

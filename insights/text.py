@@ -1,33 +1,27 @@
 """Text helpers for the insight report: masking personal values, grouping similar messages.
 
 Masking runs before anything else sees a message, so neither the HTML nor the CSV
-(nor the grouping) ever holds an e-mail address, a phone number or a long number.
+(nor the grouping) ever holds an e-mail address, a phone number, a long number or
+an API key.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
+from usertext import EMAIL, PERSONAL_NUMBER, PHONE_NUMBER, POSTAL_CODE, SECRET, nfkc
+
 MASK = "＊＊＊"
-_DASH = r"[-‐‑‒–—―−ー－]"
-# Order matters: e-mail first (its digits are not a phone number), then phone numbers, then long digit runs.
-_PATTERNS = [
-    # e-mail, also with a full-width ＠ or dots
-    re.compile(r"[\w.+\-＋．]+[@＠][\w\-]+(?:[.．][\w\-]+)+"),
-    # phone numbers: 03-1234-5678, 090 1234 5678, (03)1234-5678, +81-90-1234-5678, 0120-123-456
-    re.compile(rf"(?:\+\d{{1,3}}\s?{_DASH}?\s?)?[(（]?\d{{2,4}}[)）]?\s?{_DASH}?\s?\d{{2,4}}\s?{_DASH}\s?\d{{3,4}}(?!\d)"),
-    # postal codes 〒100-0013
-    re.compile(rf"〒?\s?\d{{3}}{_DASH}\d{{4}}(?!\d)"),
-    # any run of 7 or more digits (到達番号, IDs, card or phone numbers without dashes), spaces allowed inside
-    re.compile(r"\d(?:[\s\-]?\d){6,}"),
-]
+# Order matters: API keys and e-mail first (their digits are not a phone number), then
+# phone numbers (brackets and country code with them), postal codes, then any other
+# number of 6 or more digits. The shapes are usertext's, the same the logs mask.
+_PATTERNS = [SECRET, EMAIL, PHONE_NUMBER, POSTAL_CODE, PERSONAL_NUMBER]
 
 
 def mask(text: str | None) -> str:
-    """The text with e-mail addresses, phone numbers, postal codes and long numbers replaced by ＊＊＊."""
+    """The text with API keys, e-mail addresses, phone numbers, postal codes and numbers of 6+ digits replaced by ＊＊＊."""
     text = text or ""
     for pattern in _PATTERNS:
         text = pattern.sub(MASK, text)
@@ -36,7 +30,7 @@ def mask(text: str | None) -> str:
 
 def grouping_key(text: str) -> str:
     """NFKC, lower case, no spaces or punctuation: ﾛｸﾞｲﾝできない！ and ログインできない group together."""
-    text = unicodedata.normalize("NFKC", text).lower()
+    text = nfkc(text).lower()
     return "".join(ch for ch in text if not unicodedata.category(ch).startswith(("P", "Z", "S", "C")))
 
 

@@ -13,7 +13,7 @@ trap '$PY -m tools.test_report results || true' EXIT   # results/index.html for 
 step() { echo; echo "=== $* ==="; }
 
 step "lint (ruff)"
-CODE=(actions bench components contentcheck insights serving tools tests web)
+CODE=(actions bench components contentcheck insights serving tools tests usertext web)
 .venv/bin/ruff check "${CODE[@]}"
 .venv/bin/ruff format --check --quiet "${CODE[@]}"
 

@@ -60,9 +60,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.responses import SERVICE_UNAVAILABLE, TOO_MANY_MESSAGES
-from actions.validators import REDACTED_SECRET, redact_secrets
 from serving.log_masking import CURRENT_USER_TEXT
 from serving.rate_limit import Limits
+from usertext import CONTROL_BUT_TAB_AND_LINE_BREAKS, REDACTED_SECRET, redact_secrets
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,6 @@ MAX_MESSAGE_CHARS = 3000  # a pasted error message with a description fits many 
 MAX_SENDER_CHARS = 128
 MAX_BODY_BYTES = 1_000_000  # a 100,000-character message still gets its polite answer
 TOO_LONG_PAYLOAD = "/message_too_long"
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 SURROGATE = re.compile(r"[\ud800-\udfff]")
 SENDER_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 UNAVAILABLE_RESPONSE = SERVICE_UNAVAILABLE.name
@@ -93,7 +92,7 @@ def sanitize_message(text: str | None) -> str | None:
     """The message as Rasa may see it."""
     if text is None:
         return None
-    text = SURROGATE.sub("\ufffd", CONTROL.sub("", str(text)))
+    text = SURROGATE.sub("\ufffd", CONTROL_BUT_TAB_AND_LINE_BREAKS.sub("", str(text)))
     if len(text) > MAX_MESSAGE_CHARS:
         return TOO_LONG_PAYLOAD
     return redact_secrets(text, REDACTED_SECRET)

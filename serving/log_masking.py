@@ -12,7 +12,8 @@ What is masked:
   phone numbers, postal codes written with their prefix…), shown as [NUMBER];
 - anything shaped like an API key (the same shape the input channel redacts), shown
   as [SECRET]; UUIDs (conversation ids of the help page, Rasa's model ids) and file
-  paths in tracebacks are kept, they identify no one;
+  paths in tracebacks are kept, they identify no one (these three shapes are usertext's,
+  the ones the input channel and the insight report use);
 - the values of the form slots that hold personal data, wherever Rasa or the SDK print
   a slot with its value (`email: …`, `'applicant_name': '…'`, `SlotSet(key: …, value: …)`,
   `"name": "email", "value": "…"`), shown as [SLOT:<name>]; each value seen that way is
@@ -41,24 +42,13 @@ from collections import OrderedDict
 from collections.abc import Iterable
 
 from actions.fields import MASKED_SLOTS
+from usertext import EMAIL, PERSONAL_NUMBER, SECRET
 
 EMAIL_MASK, NUMBER_MASK, SECRET_MASK, TEXT_MASK = "[EMAIL]", "[NUMBER]", "[SECRET]", "[USER_TEXT]"
 
 # The slots that hold what a person typed about themselves (actions/fields.py `personal`).
 DEFAULT_PERSONAL_SLOTS = MASKED_SLOTS
 
-_ASCII_WORD = "A-Za-z0-9Ａ-Ｚａ-ｚ０-９"
-EMAIL = re.compile(
-    rf"[{_ASCII_WORD}._%+\-＿．－]+[@＠][{_ASCII_WORD}\-－]+(?:[.．][{_ASCII_WORD}\-－]+)+",
-)
-# 6+ digits (any script), single separators allowed between digits.
-# Not inside an ASCII word or after a decimal point: 0.98765432 (a confidence) and
-# 0x7f18d2c0 (an address) stay readable; 到達番号123456789012345678 does not.
-NUMBER = re.compile(r"(?<![A-Za-z0-9_.])\d(?:[\-‐‑‒–—―−－ー\u3000 ]?\d){5,}")
-# Same shape as actions/validators.py SECRET (kept in step by tests/reliability/test_security.py).
-SECRET = re.compile(
-    r"(?<![A-Za-z0-9_\-+/=])(?=[A-Za-z0-9_\-+/=]*[0-9])(?=[A-Za-z0-9_\-+/=]*[A-Za-z])[A-Za-z0-9_\-+/=]{32,}(?![A-Za-z0-9_\-+/=])"
-)
 UUID_SHAPE = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 # A UUID, also in its 32-hex form (Rasa's model and message ids), maybe behind a prefix like "web-".
 UUID = re.compile(rf"^(?:[A-Za-z]+-)?(?:{UUID_SHAPE}|[0-9a-f]{{32}})$")
@@ -174,9 +164,9 @@ class Masker:
         # Conversation ids (UUIDs) identify no one and are what operators search for.
         parts, last = [], 0
         for m in UUID_ANYWHERE.finditer(text):
-            parts += [NUMBER.sub(NUMBER_MASK, text[last : m.start()]), m.group(0)]
+            parts += [PERSONAL_NUMBER.sub(NUMBER_MASK, text[last : m.start()]), m.group(0)]
             last = m.end()
-        return "".join([*parts, NUMBER.sub(NUMBER_MASK, text[last:])])
+        return "".join([*parts, PERSONAL_NUMBER.sub(NUMBER_MASK, text[last:])])
 
 
 _masker: Masker | None = None

@@ -12,7 +12,6 @@ tuning, only measured).
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from usertext import squash
 
 DIALOGUES_DIR = Path(__file__).resolve().parent.parent / "tests" / "dialogues"
 PARTS = ("tuning", "holdout")
@@ -54,11 +55,6 @@ class Result:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def squash(text: str) -> str:
-    """Comparison form: NFKC, no white space."""
-    return "".join(unicodedata.normalize("NFKC", text or "").split())
 
 
 def load(part: str, root: Path = DIALOGUES_DIR) -> list[Dialogue]:

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from actions.content import parse_flows
-from actions.guide import AWAIT_CHOICE, AWAIT_RESOLVED, AWAIT_TOPIC, Engine
+from actions.guide import Engine
+from actions.guide_state import AWAIT_CHOICE, AWAIT_RESOLVED, AWAIT_TOPIC
 
 FIXTURE = Path(__file__).parent / "fixtures" / "dialogue_flows.yml"
 WAY_OUT = [{"title": "わからない", "payload": "/guide_unsure"}, {"title": "問い合わせ先", "payload": "/request_human"}]

@@ -46,6 +46,8 @@ DAY = date(2025, 4, 10)
         ("到達番号 12345678901234567 です", f"到達番号 {MASK} です"),
         ("〒100-0013 東京都", f"{MASK} 東京都"),
         ("1234 5678 9012 3456", MASK),
+        ("ワンタイムコード 123456 が通らない", f"ワンタイムコード {MASK} が通らない"),  # 6 digits: as in the logs
+        ("キーは abcDEF1234567890abcdef1234567890XYZ です", f"キーは {MASK} です"),  # an API key, whole
         # ordinary numbers stay: they are what users ask about
         ("HTTP500内部サーバーエラー", "HTTP500内部サーバーエラー"),
         ("30分待ってもロック中", "30分待ってもロック中"),
@@ -128,6 +130,11 @@ class Store:
         self.add(sender, {"event": "session_started"}, at=at)
         self.add(sender, {"event": "action", "name": "action_listen"}, action="action_listen", at=at)
 
+    def opens(self, sender: str, text: str, intent: str, ranking: list[tuple[str, float]] | None = None) -> None:
+        """A new session, and the user's first message in it."""
+        self.session(sender)
+        self.user(sender, text, intent, ranking)
+
     def user(self, sender: str, text: str, intent: str, ranking: list[tuple[str, float]] | None = None, at: datetime | None = None) -> None:
         ranking = ranking or [(intent, 1.0)]
         parse = {
@@ -149,6 +156,16 @@ class Store:
     def rewind(self, sender: str) -> None:
         self.add(sender, {"event": "rewind"})
 
+    def handoff(self, sender: str, outcome: dict) -> None:
+        """The bot hands the user over to the desk: the flow ends unresolved or failed."""
+        self.bot(sender, "utter_handoff")
+        self.ended(sender, outcome)
+
+    def ended(self, sender: str, outcome: dict) -> None:
+        """A flow ended: its state cleared, its outcome recorded (as action_guide sets them)."""
+        self.slot(sender, "guide_state", None)
+        self.slot(sender, "guide_outcome", outcome)
+
     def state(self, sender: str, flow: str, node: str, step: int, awaiting: str = "step") -> None:
         self.slot(
             sender,
@@ -161,8 +178,7 @@ def fill(store: Store) -> None:
     """One conversation per case the report must show."""
     # gibberish → did you mean → gibberish again → Rasa gives up (rewind, no replay)
     s = "fallback"
-    store.session(s)
-    store.user(s, "ほげほげふがふが", "nlu_fallback", [("nlu_fallback", 0.45), ("thanks", 0.28)])
+    store.opens(s, "ほげほげふがふが", "nlu_fallback", [("nlu_fallback", 0.45), ("thanks", 0.28)])
     store.action(s, "action_two_stage_fallback")
     store.bot(s, "utter_did_you_mean")
     store.action(s, "action_listen")
@@ -172,8 +188,7 @@ def fill(store: Store) -> None:
     store.rewind(s)
     # low confidence → did you mean → the user picks a topic (rewind, then Rasa replays the pick)
     s = "picked"
-    store.session(s)
-    store.user(s, "ログインがうまく 090-1234-5678", "nlu_fallback", [("nlu_fallback", 0.45), ("login_failed", 0.25)])
+    store.opens(s, "ログインがうまく 090-1234-5678", "nlu_fallback", [("nlu_fallback", 0.45), ("login_failed", 0.25)])
     store.action(s, "action_two_stage_fallback")
     store.bot(s, "utter_did_you_mean")
     store.user(s, "/login_failed", "login_failed")
@@ -184,20 +199,17 @@ def fill(store: Store) -> None:
     store.state(s, "login_failed", "ask_registered", 0, "choice")
     # did you mean → どれにも当てはまらない
     s = "none"
-    store.session(s)
-    store.user(s, "ろぐいんが", "nlu_fallback", [("nlu_fallback", 0.45), ("login_failed", 0.2)])
+    store.opens(s, "ろぐいんが", "nlu_fallback", [("nlu_fallback", 0.45), ("login_failed", 0.2)])
     store.bot(s, "utter_did_you_mean")
     store.user(s, "/out_of_scope", "out_of_scope")
     store.bot(s, "utter_ask_rephrase")
     # out of scope, answered politely: still a question the bot could not answer
     s = "oos"
-    store.session(s)
-    store.user(s, "今日の天気は？", "out_of_scope", [("out_of_scope", 0.99)])
+    store.opens(s, "今日の天気は？", "out_of_scope", [("out_of_scope", 0.99)])
     store.bot(s, "utter_out_of_scope")
     # whole procedure, いいえ → handoff (unresolved)
     s = "unresolved"
-    store.session(s)
-    store.user(s, "秘密の質問を忘れた", "secret_question_forgotten")
+    store.opens(s, "秘密の質問を忘れた", "secret_question_forgotten")
     store.state(s, "secret_question_forgotten", "reset_additional_auth", 1)
     store.user(s, "/guide_all", "guide_all")
     store.state(s, "secret_question_forgotten", "reset_additional_auth", 7)
@@ -205,37 +217,27 @@ def fill(store: Store) -> None:
     store.bot(s, "utter_ask_resolved")
     store.slot(s, "guide_state", {"flow": "secret_question_forgotten", "node": "end", "step": 0, "awaiting": "resolved"})
     store.user(s, "いいえ", "deny")
-    store.bot(s, "utter_handoff")
-    store.slot(s, "guide_state", None)
-    store.slot(s, "guide_outcome", {"flow": "secret_question_forgotten", "result": "unresolved", "node": "end", "step": 0})
+    store.handoff(s, {"flow": "secret_question_forgotten", "result": "unresolved", "node": "end", "step": 0})
     # a step fails → handoff (failed at step 2)
     s = "failed"
-    store.session(s)
-    store.user(s, "機種変更でコードが見られない", "phone_changed")
+    store.opens(s, "機種変更でコードが見られない", "phone_changed")
     store.state(s, "phone_changed", "reset_two_factor", 2)
     store.user(s, "うまくいかない", "guide_failed")
-    store.bot(s, "utter_handoff")
-    store.slot(s, "guide_state", None)
-    store.slot(s, "guide_outcome", {"flow": "phone_changed", "result": "failed", "node": "reset_two_factor", "step": 2})
+    store.handoff(s, {"flow": "phone_changed", "result": "failed", "node": "reset_two_factor", "step": 2})
     # resolved
     s = "resolved"
-    store.session(s)
-    store.user(s, "大文字小文字は区別される？", "email_case_sensitivity")
+    store.opens(s, "大文字小文字は区別される？", "email_case_sensitivity")
     store.bot(s, "utter_ask_resolved")
     store.user(s, "はい", "affirm")
-    store.slot(s, "guide_state", None)
-    store.slot(s, "guide_outcome", {"flow": "email_case_sensitivity", "result": "resolved"})
+    store.ended(s, {"flow": "email_case_sensitivity", "result": "resolved"})
     # left at step 3; came back later in a new session and finished: only the first session left
     s = "left"
-    store.session(s)
-    store.user(s, "スマホを替えた", "phone_changed")
+    store.opens(s, "スマホを替えた", "phone_changed")
     store.state(s, "phone_changed", "reset_two_factor", 3)
-    store.session(s)
-    store.user(s, "スマホを替えた", "phone_changed")
+    store.opens(s, "スマホを替えた", "phone_changed")
     store.state(s, "phone_changed", "reset_two_factor", 7)
     store.user(s, "/guide_stop", "guide_stop")
-    store.slot(s, "guide_state", None)
-    store.slot(s, "guide_outcome", {"flow": "phone_changed", "result": "stopped", "node": "reset_two_factor", "step": 7})
+    store.ended(s, {"flow": "phone_changed", "result": "stopped", "node": "reset_two_factor", "step": 7})
     # outside the date range: never counted
     s = "last-month"
     store.session(s, at=datetime(2025, 3, 1, 12, 0, tzinfo=TZ))
