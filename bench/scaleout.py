@@ -24,7 +24,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.load import percentile
+from bench.load import SCRIPTS, percentile
 from serving.harness import WEBHOOK, Services, Stack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,18 +33,7 @@ LOAD_OUT = ROOT / "results" / "bench"
 # Ten turns each, every one answered by the assistant; no message here falls back to
 # "did you mean", so the stored user messages must equal the sent ones exactly.
 LOAD_SCRIPTS: list[list[str]] = [
-    [  # a procedure end to end, back and forth, the handoff
-        "秘密の質問を忘れました",
-        "/guide_next",
-        "/guide_next",
-        "次へ",
-        "/guide_back",
-        "/guide_all",
-        "/guide_next",
-        "いいえ",
-        "ありがとうございます",
-        "さようなら",
-    ],
+    [*SCRIPTS[0], "ありがとうございます", "さようなら"],  # a procedure end to end, back and forth, the handoff
     [  # a branch question, then its steps, small talk, another topic
         "こんにちは",
         "GビズIDでログインしたらHTTP500の内部サーバーエラーが出ます",
@@ -69,18 +58,7 @@ LOAD_SCRIPTS: list[list[str]] = [
         "はい",
         "ありがとうございます",
     ],
-    [  # interruption mid-procedure, resume, stop, another topic
-        "こんにちは",
-        "機種変更したらワンタイムコードが見られなくなった",
-        "/guide_next",
-        "ありがとうございます",
-        "/guide_resume",
-        "/guide_next",
-        "やめる",
-        "アカウントロック中ですと表示されます",
-        "/guide_all",
-        "さようなら",
-    ],
+    [*SCRIPTS[2][:-1], "アカウントロック中ですと表示されます", "/guide_all", "さようなら"],  # interruption, resume, stop, another topic
 ]
 
 

@@ -63,6 +63,8 @@ class Message:
 
 @dataclass
 class Outcome:
+    """How a guided flow ended (guide_outcome), or, as a Handoff, a hand-over to the desk."""
+
     when: datetime
     flow: str
     result: str
@@ -70,13 +72,8 @@ class Outcome:
     step: int | None = None
 
 
-@dataclass
-class Handoff:
-    when: datetime
-    flow: str
-    result: str
-    node: str | None = None
-    step: int | None = None
+class Handoff(Outcome):
+    """The support contact was shown: where the flow stood then."""
 
 
 @dataclass

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -8,6 +9,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.actions import make_engine
 from actions.content import load_flows
+from contentcheck.check import run
+from contentcheck.files import copy_project
 
 
 @pytest.fixture
@@ -44,3 +47,17 @@ def make_tracker(
 @pytest.fixture
 def tracker_for():
     return make_tracker
+
+
+# --- a copy of the project to break or edit (the content check, the editors' guide) --------
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory) -> set[str]:
+    """Problems of the unedited copy (none when the project is clean): an edit must add none."""
+    return {str(p) for p in run(copy_project(tmp_path_factory.mktemp("baseline")), rasa=False)}
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    return copy_project(tmp_path / "project")

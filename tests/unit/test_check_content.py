@@ -17,7 +17,6 @@ from actions.content import Problem
 from contentcheck import cli as contentcheck_cli
 from contentcheck import project as check_project
 from contentcheck.check import run
-from contentcheck.files import copy_project
 from contentcheck.project import Check
 from contentcheck.rasa_validate import check_rasa
 from contentcheck.schema import syntax
@@ -45,17 +44,6 @@ def append(path: Path, text: str) -> None:
 
 def lines(path: Path) -> int:
     return len(path.read_text(encoding="utf-8").splitlines())
-
-
-@pytest.fixture(scope="module")
-def baseline(tmp_path_factory) -> set[str]:
-    """Problems the unbroken copy already has (normally none)."""
-    return {str(p) for p in run(copy_project(tmp_path_factory.mktemp("baseline")), rasa=False)}
-
-
-@pytest.fixture
-def project(tmp_path) -> Path:
-    return copy_project(tmp_path / "project")
 
 
 # --- one case per way of breaking things: (edit, expected "file:line: message" start) ---------

@@ -85,17 +85,6 @@ def apply(root: Path, group: str) -> list[GuideEdit]:
     return done
 
 
-@pytest.fixture(scope="module")
-def baseline(tmp_path_factory) -> set[str]:
-    """Problems of the unedited copy (none when the project is clean): the guide's edits must add none."""
-    return {str(p) for p in run(copy_project(tmp_path_factory.mktemp("baseline")), rasa=False)}
-
-
-@pytest.fixture
-def project(tmp_path) -> Path:
-    return copy_project(tmp_path / "project")
-
-
 def new_problems(root: Path, baseline: set[str]) -> list[str]:
     return [str(p) for p in run(root, rasa=False) if str(p) not in baseline]
 

@@ -5,18 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from contentcheck import faq_trace
 from contentcheck.check import run
-from contentcheck.files import copy_project
 
 FAQ = Path("content") / "faq" / "login.txt"
-
-
-@pytest.fixture
-def project(tmp_path) -> Path:
-    return copy_project(tmp_path / "project")
 
 
 def problems(root: Path) -> list[str]:

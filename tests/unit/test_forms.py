@@ -19,6 +19,13 @@ from actions.forms import (
 )
 from tests.unit.test_validators import BAD_DATETIMES, BAD_EMAILS, BAD_NAMES, BAD_NUMBERS, BAD_SOFTWARE_IDS
 
+# The slots most tests start from: an e-Gov unlock request or a policy-proposal one with
+# the e-mail given, or the deletion form with account type and e-mail given.
+EGOV_UNLOCK = {"unlock_service": "egov_application", "email": "a@b.jp"}
+PROPOSAL_UNLOCK = {"unlock_service": "policy_proposal", "email": "a@b.jp"}
+GOOGLE_DELETION = {"deletion_account_type": "Googleアカウント", "deletion_email": "old@example.jp", "error_datetime": "2026-11-24T14:05:30"}
+DELETION_FORM = {"loop": "deletion_request_form", "deletion_account_type": "e-Govアカウント", "deletion_email": "a@b.jp"}
+
 
 def tracker(domain, text="", intent="inform", confidence=0.95, entities=None, loop="unlock_request_form", **slots):
     values = {name: None for name in domain["slots"]}
@@ -96,29 +103,14 @@ def test_pasted_api_key_is_rejected_not_stored_and_not_echoed(domain):
 
 
 def test_two_of_four_rule(domain):
-    one = tracker(
-        domain,
-        "/inform",
-        entities=[{"entity": "identity_choice", "value": "done"}],
-        unlock_service="egov_application",
-        email="a@b.jp",
-        arrival_number="123",
-        requested_slot="identity_choice",
-    )
-    events, responses, messages = run(ValidateUnlockRequestForm(), domain, one)
+    def done_with(**identity: str):
+        done = [{"entity": "identity_choice", "value": "done"}]
+        return tracker(domain, "/inform", entities=done, **EGOV_UNLOCK, requested_slot="identity_choice", **identity)
+
+    events, responses, messages = run(ValidateUnlockRequestForm(), domain, done_with(arrival_number="123"))
     assert slot_events(events)["identity_choice"] is None
     assert responses == ["utter_invalid_identity_too_few"] and messages[0]["needed"] == 1
-    two = tracker(
-        domain,
-        "/inform",
-        entities=[{"entity": "identity_choice", "value": "done"}],
-        unlock_service="egov_application",
-        email="a@b.jp",
-        arrival_number="123",
-        applicant_name="山田",
-        requested_slot="identity_choice",
-    )
-    events, _, _ = run(ValidateUnlockRequestForm(), domain, two)
+    events, _, _ = run(ValidateUnlockRequestForm(), domain, done_with(arrival_number="123", applicant_name="山田"))
     assert slot_events(events)["identity_choice"] == "done" and slot_events(events)["requested_slot"] == "request_confirmed"
 
 
@@ -136,8 +128,7 @@ def test_repeated_failures_offer_a_way_out(domain):
     t = tracker(
         domain,
         "xx",
-        unlock_service="policy_proposal",
-        email="a@b.jp",
+        **PROPOSAL_UNLOCK,
         requested_slot="reception_number",
         form_failures={"reception_number": 1},
     )
@@ -147,29 +138,13 @@ def test_repeated_failures_offer_a_way_out(domain):
 
 
 def test_skipping_a_required_field_is_refused(domain):
-    t = tracker(
-        domain,
-        "スキップ",
-        intent="skip_field",
-        unlock_service="policy_proposal",
-        email="a@b.jp",
-        requested_slot="agency",
-        reception_number="123",
-    )
+    t = tracker(domain, "スキップ", intent="skip_field", **PROPOSAL_UNLOCK, requested_slot="agency", reception_number="123")
     events, responses, _ = run(ValidateUnlockRequestForm(), domain, t)
     assert slot_events(events)["agency"] is None and responses[0] == "utter_cannot_skip"
 
 
 def test_skipping_an_identity_item_returns_to_the_choice(domain):
-    t = tracker(
-        domain,
-        "わからない",
-        intent="skip_field",
-        unlock_service="egov_application",
-        email="a@b.jp",
-        identity_choice="arrival_number",
-        requested_slot="arrival_number",
-    )
+    t = tracker(domain, "わからない", intent="skip_field", **EGOV_UNLOCK, identity_choice="arrival_number", requested_slot="arrival_number")
     events, _, _ = run(ValidateUnlockRequestForm(), domain, t)
     assert slot_events(events)["identity_choice"] is None and slot_events(events)["requested_slot"] == "identity_choice"
 
@@ -181,9 +156,7 @@ def test_datetime_is_checked_against_now(domain, monkeypatch):
     t = tracker(
         domain,
         "昨日の15時ごろ",
-        loop="deletion_request_form",
-        deletion_account_type="e-Govアカウント",
-        deletion_email="a@b.jp",
+        **DELETION_FORM,
         requested_slot="error_datetime",
     )
     events, _, _ = run(ValidateDeletionRequestForm(), domain, t)
@@ -191,9 +164,7 @@ def test_datetime_is_checked_against_now(domain, monkeypatch):
     t = tracker(
         domain,
         "11月1日 10:00",
-        loop="deletion_request_form",
-        deletion_account_type="e-Govアカウント",
-        deletion_email="a@b.jp",
+        **DELETION_FORM,
         requested_slot="error_datetime",
     )
     events, responses, _ = run(ValidateDeletionRequestForm(), domain, t)
@@ -202,9 +173,7 @@ def test_datetime_is_checked_against_now(domain, monkeypatch):
 
 def test_deletion_warning_requires_explicit_yes(domain):
     base = dict(
-        loop="deletion_request_form",
-        deletion_account_type="e-Govアカウント",
-        deletion_email="a@b.jp",
+        **DELETION_FORM,
         error_datetime="2026-11-24T15:00:00",
         requested_slot="deletion_confirmed",
     )
@@ -231,24 +200,13 @@ def test_unlock_inquiry_has_every_field_and_the_api_key_placeholder(domain):
 
 
 def test_deletion_inquiry_formats_the_datetime_to_the_second(domain):
-    slots = dict(
-        deletion_account_type="Googleアカウント",
-        deletion_email="old@example.jp",
-        error_datetime="2026-11-24T14:05:30",
-        deletion_confirmed=True,
-        request_confirmed=True,
-    )
+    slots = dict(**GOOGLE_DELETION, deletion_confirmed=True, request_confirmed=True)
     _, _, messages = run(ActionSubmitRequest(), domain, tracker(domain, loop=None, **slots))
     assert "2026年11月24日 14時05分30秒" in messages[0]["body"] and "Googleアカウント" in messages[0]["body"]
 
 
 def test_declined_deletion_sends_nothing_and_forgets(domain):
-    slots = dict(
-        deletion_account_type="Googleアカウント",
-        deletion_email="old@example.jp",
-        error_datetime="2026-11-24T14:05:30",
-        deletion_confirmed=False,
-    )
+    slots = dict(**GOOGLE_DELETION, deletion_confirmed=False)
     events, responses, _ = run(ActionSubmitRequest(), domain, tracker(domain, loop=None, **slots))
     assert responses == ["utter_deletion_declined"] and slot_events(events)["deletion_email"] is None
 
@@ -268,8 +226,7 @@ def test_correct_field_clears_the_named_value(domain):
         "メールアドレスを直したい",
         intent="correct_field",
         entities=[{"entity": "field", "value": "email"}],
-        unlock_service="policy_proposal",
-        email="a@b.jp",
+        **PROPOSAL_UNLOCK,
     )
     events, responses, _ = run(ActionCorrectField(), domain, t)
     assert slot_events(events)["email"] is None and responses == ["utter_field_cleared"]
@@ -287,9 +244,7 @@ def test_value_shaped_answer_wins_over_a_confident_faq_intent(domain):
         "2099/01/01 10:00:00",
         intent="gbizid_http500",
         confidence=0.99,
-        loop="deletion_request_form",
-        deletion_account_type="e-Govアカウント",
-        deletion_email="a@b.jp",
+        **DELETION_FORM,
         requested_slot="error_datetime",
     )
     events, responses, _ = run(ValidateDeletionRequestForm(), domain, t)
