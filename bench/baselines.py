@@ -139,3 +139,14 @@ class ScriptTokenizer(Tokenizer):
         text = message.get(attribute) or ""
         words = split_scripts(text) or [(text, 0)]
         return self._apply_token_pattern([Token(word, start) for word, start in words])
+
+
+# Components that exist only to feed GiNZA features (dropped for "Rasa without GiNZA").
+GINZA_ONLY = {
+    "bench.baselines.GinzaNLP",
+    "components.ginza.GinzaVectors",
+    "SpacyNLP",
+    "SpacyTokenizer",
+    "SpacyFeaturizer",
+    "bench.baselines.DropSpacyDoc",
+}

@@ -28,13 +28,14 @@ from typing import Any
 
 import yaml
 
+from bench.baselines import GINZA_ONLY
+from serving.harness import serving_command
 from usertext import nfkc
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN_DIR = ROOT / "data" / "nlu"
 TEST_FILE = ROOT / "tests" / "test_nlu.yml"  # held out: measured, never tuned on
 TUNING_FILE = ROOT / "tests" / "nlu_tuning.yml"  # the fallback thresholds and the TF-IDF setting are chosen on this
-RASA = ROOT / ".venv" / "bin" / "rasa"
 FALLBACK, OOS = "nlu_fallback", "out_of_scope"
 REJECTED = {FALLBACK, OOS}
 
@@ -42,16 +43,6 @@ REJECTED = {FALLBACK, OOS}
 THRESHOLDS = [round(0.01 * i, 2) for i in range(0, 96)]
 AMBIGUITIES = [0.0, 0.02, 0.05, 0.08, 0.1, 0.15, 0.2]
 MAX_FALSE_FALLBACK = 0.03
-
-# components that exist only to feed GiNZA features (dropped for "Rasa without GiNZA")
-GINZA_ONLY = {
-    "bench.baselines.GinzaNLP",
-    "components.ginza.GinzaVectors",
-    "SpacyNLP",
-    "SpacyTokenizer",
-    "SpacyFeaturizer",
-    "bench.baselines.DropSpacyDoc",
-}
 
 
 @dataclass
@@ -188,7 +179,7 @@ def train(system: System, out_dir: Path, log_dir: Path) -> None:
         env = {**os.environ, "RASA_CACHE_DIRECTORY": cache, "PYTHONPATH": str(ROOT)}
         if system.full_training:
             cmd = [
-                str(RASA),
+                *serving_command(),
                 "train",
                 "--config",
                 str(config_path),
@@ -199,7 +190,7 @@ def train(system: System, out_dir: Path, log_dir: Path) -> None:
                 "--force",
             ]
         else:
-            cmd = [str(RASA), "train", "nlu", "--config", str(config_path), "--nlu", str(TRAIN_DIR)]
+            cmd = [*serving_command(), "train", "nlu", "--config", str(config_path), "--nlu", str(TRAIN_DIR)]
         cmd += ["--out", str(out_dir), "--fixed-model-name", system.key]
         log = log_dir / f"train-{system.key}.log"
         start = time.perf_counter()

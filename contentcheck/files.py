@@ -27,6 +27,7 @@ PROJECT_FILES = (
     "actions",
     "serving",
     "components",
+    "usertext",
 )
 
 

@@ -33,6 +33,7 @@ from contentcheck.flows import check_flows
 from contentcheck.project import Check
 from contentcheck.rasa_validate import check_rasa
 from contentcheck.schema import syntax
+from serving.harness import serving_command
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "editors_guide.md"
@@ -324,13 +325,13 @@ def test_new_topic_after_training_passes_rasa_test_and_the_nlu_gate(project, mon
     from tools import nlu_gate
 
     apply(project, "new-topic")
-    rasa = str(ROOT / ".venv" / "bin" / "rasa")
+    rasa = serving_command()
     env = {**os.environ, "PYTHONPATH": str(project), "RASA_TELEMETRY_ENABLED": "false"}
     model = project / "models" / "guide.tar.gz"
     for command in (
-        [rasa, "train", "--fixed-model-name", "guide", "--out", "models"],
+        [*rasa, "train", "--fixed-model-name", "guide", "--out", "models"],
         [
-            rasa,
+            *rasa,
             "test",
             "core",
             "--model",
@@ -341,7 +342,7 @@ def test_new_topic_after_training_passes_rasa_test_and_the_nlu_gate(project, mon
             "--out",
             "results/stories",
         ],
-        [rasa, "test", "nlu", "--model", str(model), "--nlu", "tests/test_nlu.yml", "--out", "results/nlu"],
+        [*rasa, "test", "nlu", "--model", str(model), "--nlu", "tests/test_nlu.yml", "--out", "results/nlu"],
     ):
         done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
         assert done.returncode == 0, f"{' '.join(command[1:3])} failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
