@@ -8,9 +8,12 @@ RASA := source scripts/env.sh && $(PY) -m serving
 MODEL := models/egov-login-help.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data components -name '*.yml' -o -name '*.py' 2>/dev/null)
 
-.PHONY: run shell test check faq-report setup train lint lock bench bench-load audit insights clean
+.PHONY: help run shell test check faq-report setup train lint lock bench bench-load audit insights clean
 
-run: setup $(MODEL)            ## start action server + Rasa server (+ help page); Ctrl-C stops all
+help:                          ## this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | expand -t 14
+
+run: setup $(MODEL)            ## start action server + Rasa server + help page; SERVERS=N: N Rasa servers behind nginx; Ctrl-C stops all
 	@scripts/run.sh
 
 shell: setup $(MODEL)          ## chat in the terminal
@@ -25,18 +28,18 @@ check: setup                   ## content checks for editors (seconds, no traini
 faq-report: setup             ## after an FAQ update: which flows quote text no longer in the FAQ, which FAQ sentences no flow uses -> reports/faq/index.md
 	@source scripts/env.sh && $(PY) -m contentcheck.faq_trace
 
-setup: $(VENV)/.lock-installed
+setup: $(VENV)/.lock-installed ## the venv and the locked dependencies (first use of any target does it)
 
 $(VENV)/.lock-installed: requirements.lock scripts/setup.sh
 	@scripts/setup.sh
 
-train: setup $(MODEL)
+train: setup $(MODEL)          ## train the model when data, config, domain or components changed
 
 # Retrain only when training inputs changed; Rasa's own fingerprint is the second guard.
 $(MODEL): $(TRAINING_INPUTS)
 	@$(RASA) train --fixed-model-name egov-login-help --out models
 
-lint: setup
+lint: setup                    ## ruff and mypy
 	@$(VENV)/bin/ruff check actions bench components contentcheck insights serving tools tests usertext web
 
 lock:                          ## regenerate requirements.lock from requirements.in in a scratch venv
@@ -54,5 +57,5 @@ audit:                         ## dependency vulnerability report (pip-audit) ->
 insights: setup                ## unanswered questions, outcomes, drop-offs: make insights SINCE=2026-11-01 UNTIL=2026-11-30 [DB=postgresql://…]
 	@source scripts/env.sh && $(PY) -m insights $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until $(UNTIL)) $(if $(DB),--db $(DB))
 
-clean:
+clean:                         ## remove models, .rasa and results
 	rm -rf models .rasa results

@@ -4,7 +4,6 @@ examples for every FAQ topic and none copied from training."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ from actions.content import Problem
 from actions.responses import BUTTON_ONLY_INTENTS
 from contentcheck.files import ROOT, rel, yaml_files
 from contentcheck.project import Check
+from usertext import squash
 
 MIN_EXAMPLES_FAQ = 25
 MIN_EXAMPLES_OTHER = 10
@@ -28,7 +28,8 @@ class Example:
 
 
 def normalized(text: str) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
+    """Comparison form of an example: NFKC, no white space, lower case."""
+    return squash(text).lower()
 
 
 def read_examples(paths: list[Path], root: Path = ROOT) -> tuple[list[Example], list[Problem]]:

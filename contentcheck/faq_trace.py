@@ -21,7 +21,6 @@ import argparse
 import difflib
 import re
 import sys
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from typing import Any
 import yaml
 
 from actions.content import Flow, parse_flows
+from usertext import squash
 
 ROOT = Path(__file__).resolve().parent.parent
 FAQ_DIR = Path("content") / "faq"
@@ -41,11 +41,6 @@ FAQ_FIELDS = {"message": ("text",), "procedure": ("intro", "steps", "notes", "re
 SENTENCE_END = re.compile(r"(?<=。)|\n|(?=※)")  # the FAQ page runs some paragraphs together before a ※ note
 STEP_MARKER = re.compile(r"^[\u2460-\u2473]\s*")  # ①..⑳: the bot numbers procedure steps itself
 NOT_SENTENCES = {"-", "ログイン"}  # the page's heading and separators
-
-
-def squash(text: str) -> str:
-    """Comparison form: NFKC, no white space."""
-    return "".join(unicodedata.normalize("NFKC", text or "").split())
 
 
 @dataclass(frozen=True)

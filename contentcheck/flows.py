@@ -11,6 +11,7 @@ from actions.content import ContentError, parse_flows
 from contentcheck import faq_trace
 from contentcheck.files import find_line, load, yaml_files
 from contentcheck.project import Check
+from usertext import squash
 
 
 def check_flows(check: Check) -> None:
@@ -101,11 +102,11 @@ def faq(check: Check) -> None:
             f"FAQ の文「{sentence.text}」がどのフローにも使われていません。content/flows.yml のフローに加えるか、"
             f"使わない理由を {faq_trace.NOT_QUOTED_FILE} に書いてください。",
         )
-    whole = faq_trace.squash(faq_text)
+    whole = squash(faq_text)
     for text in exceptions:
         if text not in whole:
             rows = exceptions_file.read_text(encoding="utf-8").splitlines()
-            line = next((i for i, row in enumerate(rows, 1) if text in faq_trace.squash(row)), 1)
+            line = next((i for i, row in enumerate(rows, 1) if text in squash(row)), 1)
             check.add(exceptions_file, line, "この文は FAQ にもうありません。この項目を削除してください。")
 
 
