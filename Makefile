@@ -38,6 +38,7 @@ $(MODEL): $(TRAINING_INPUTS)
 
 lint: setup
 	@$(VENV)/bin/ruff check actions bench components contentcheck insights serving tools tests usertext web
+	@$(VENV)/bin/mypy
 
 lock:                          ## regenerate requirements.lock from requirements.in in a scratch venv
 	@scripts/lock.sh
