@@ -41,6 +41,7 @@ $(MODEL): $(TRAINING_INPUTS)
 
 lint: setup                    ## ruff and mypy
 	@$(VENV)/bin/ruff check actions bench components contentcheck insights serving tools tests usertext web
+	@$(VENV)/bin/mypy
 
 lock:                          ## regenerate requirements.lock from requirements.in in a scratch venv
 	@scripts/lock.sh

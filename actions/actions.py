@@ -13,9 +13,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import responses
 from actions.answers import parse_payload, read_reply
-from actions.content import load_flows
+from actions.content import Flow, load_flows
 from actions.guide import Engine, Reply, Say
-from actions.guide_state import is_question
+from actions.guide_state import GuideState, is_question
 from actions.responses import GUIDE_CHOOSE, GUIDE_MOVES, GUIDE_UNSURE, NOTHING_TO_ANSWER, OUT_OF_SCOPE
 
 STATE_SLOT = "guide_state"
@@ -35,7 +35,7 @@ def make_engine(domain: dict[str, Any]) -> Engine:
     )
 
 
-def typed_answer(tracker: Tracker, state: dict[str, Any] | None, flows: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+def typed_answer(tracker: Tracker, state: GuideState | None, flows: dict[str, Flow]) -> tuple[str, dict[str, Any]] | None:
     """A typed message read as the bot's last question's button (intent and entities
     of its payload), or as 「わからない」 (guide_unsure). None for a click or no match."""
     message = tracker.latest_message
@@ -102,6 +102,7 @@ class ActionGuide(Action):
         if intent == GUIDE_UNSURE:
             turn = engine.unsure(state)
         elif intent == NOT_UNDERSTOOD:
+            assert state is not None, "set above only while a question waits"
             turn = engine.not_understood(state)
         elif intent in engine.flows:
             turn = engine.start(state, intent, text=text, also=second_topic(tracker))

@@ -22,7 +22,8 @@ from typing import Any
 
 import yaml
 
-from actions.content import PROJECT_ROOT, Flow
+from actions.content import PROJECT_ROOT, Flow, Node
+from actions.guide_state import GuideState
 from usertext import nfkc
 
 ANSWERS_FILE = PROJECT_ROOT / "content" / "answers.yml"
@@ -152,13 +153,13 @@ def option_choices(flow_id: str, node: Any) -> list[Choice]:
     ]
 
 
-def _choice_node(state: dict[str, Any] | None, flows: dict[str, Flow]) -> Any:
+def _choice_node(state: GuideState | None, flows: dict[str, Flow]) -> Node | None:
     if state and state.get("awaiting") == "choice" and state.get("flow") in flows:
         return flows[state["flow"]].nodes.get(state.get("node") or "")
     return None
 
 
-def choices_for(buttons: list[dict[str, Any]], state: dict[str, Any] | None, flows: dict[str, Flow], vocab: Vocabulary) -> list[Choice]:
+def choices_for(buttons: list[dict[str, Any]], state: GuideState | None, flows: dict[str, Flow], vocab: Vocabulary) -> list[Choice]:
     """The buttons of the bot's last question, with each option's examples and yes/no
     meaning from content/flows.yml (guide options) or content/answers.yml (others)."""
     node = _choice_node(state, flows)
@@ -349,7 +350,7 @@ def turn_buttons(events: Any) -> list[list[dict[str, Any]]]:
 
 
 def read_reply(
-    text: str | None, events: Any, state: dict[str, Any] | None, flows: dict[str, Flow], intent: str | None = None
+    text: str | None, events: Any, state: GuideState | None, flows: dict[str, Flow], intent: str | None = None
 ) -> tuple[Reading, Choice | None] | None:
     """A typed message read against the buttons the user sees: the question (the
     turn's last message) fully, the turn's earlier buttons by title or example only."""

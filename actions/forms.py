@@ -203,15 +203,16 @@ class RequestFormValidation(FormValidationAction, ABC):
         return self._validate_text(field, value, dispatcher, tracker)
 
     def _validate_text(self, field: Field, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
-        slot = field.slot
-        if value == SKIP and field.typed.refuses_skip:  # every field outside the 2-of-4 choice is required by the FAQ
+        slot, typed = field.slot, field.typed
+        assert typed is not None, "validate_typed is bound only to typed fields (see __getattr__)"
+        if value == SKIP and typed.refuses_skip:  # every field outside the 2-of-4 choice is required by the FAQ
             send(dispatcher, responses.CANNOT_SKIP)
             send(dispatcher, responses.OFFER_STOP)
             return {slot: None}
-        clean, problem = field.typed.check(value)
+        clean, problem = typed.check(value)
         if problem:
             return self._reject(slot, problem, dispatcher, tracker)
-        if field.typed is EMAIL and clean != validators.nfkc(value).replace(" ", ""):
+        if typed is EMAIL and clean != validators.nfkc(value).replace(" ", ""):
             send(dispatcher, responses.EMAIL_LOWERCASED, email=clean)
         return self._accept(slot, clean, tracker)
 
@@ -265,7 +266,9 @@ class ValidateUnlockRequestForm(RequestFormValidation):
         if not self._requested(tracker, IDENTITY_CHOICE) or is_interruption(tracker):
             return {}
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        chosen = entity_value(tracker, BY_SLOT[IDENTITY_CHOICE].entity) or entity_value(tracker, "field")
+        entity = BY_SLOT[IDENTITY_CHOICE].entity
+        assert entity is not None, "identity_choice is picked by button: actions/fields.py names its entity"
+        chosen = entity_value(tracker, entity) or entity_value(tracker, "field")
         if not chosen and intent in (DENY, GUIDE_NEXT, SKIP_FIELD):
             chosen = IDENTITY_DONE  # 「これで完了」 / 「ない」
         return {IDENTITY_CHOICE: chosen or "unknown"}

@@ -65,7 +65,8 @@ class Engine:
 
     def _node(self, state: GuideState) -> Node | None:
         flow = self.flows.get(state.get("flow", ""))
-        return flow.nodes.get(state.get("node", "")) if flow else None
+        node_id = state.get("node", "")
+        return flow.nodes.get(node_id) if flow and node_id is not None else None
 
     def _title(self, state: GuideState) -> str:
         flow = self.flows.get(state.get("flow", ""))
@@ -107,25 +108,26 @@ class Engine:
         for _ in range(MAX_HOPS):
             flow = self.flows[state["flow"]]
             if node_id == END:
-                state.update(node=END, step=0, awaiting=AWAIT_RESOLVED)
+                state["node"], state["step"], state["awaiting"] = END, 0, AWAIT_RESOLVED
                 says.append(Say("utter_ask_resolved"))
                 return Reply(state, says)
             node = flow.nodes[node_id]
             left = self._node(state)
             if left and left.type in ("procedure", "choice"):  # only places the user waited at
                 state["history"].append([state["flow"], left.id, state["step"]])
-            state.update(node=node.id, step=0, awaiting=None)
+            state["node"], state["step"], state["awaiting"] = node.id, 0, None
             if node.type == "message":
                 says.append(Say("utter_guide_message", {"text": "\n\n".join(node.text)}))
                 self._remember(state, node.summary)
                 node_id = node.next or END
             elif node.type == "goto":
+                assert node.flow is not None, "a goto node names its flow (checked when content loads)"
                 state["flow"], state["node"] = node.flow, None
                 node_id = self.flows[node.flow].start
             elif node.type == "procedure":
                 if node.intro:
                     says.append(Say("utter_guide_message", {"text": "\n\n".join(node.intro)}))
-                state.update(step=1, awaiting=AWAIT_STEP)
+                state["step"], state["awaiting"] = 1, AWAIT_STEP
                 says.append(self._step_says(node, 1))
                 return Reply(state, says)
             elif node.type == "choice":
@@ -160,15 +162,15 @@ class Engine:
     def _after_end(self, state: GuideState, reply: Reply) -> Reply:
         """A flow ended: if another was interrupted by it, offer to go back to it;
         if the user's first message named a second problem, offer that one."""
-        paused = state.get("paused")
+        paused, also = state.get("paused"), state.get("also")
         if paused:
             paused = copy.deepcopy(paused)
             paused["offered"] = True
-            paused["also"] = paused.get("also") or state.get("also")
+            paused["also"] = paused.get("also") or also
             reply.says.append(self._resume_offer(paused))
             reply.state = paused
-        elif state.get("also") in self.flows:
-            other = new_state(state["also"])
+        elif also is not None and also in self.flows:
+            other = new_state(also)
             other["awaiting"] = AWAIT_TOPIC
             reply.says.append(Say("utter_offer_other_topic", {"title": self.flows[other["flow"]].title}))
             reply.state = other
@@ -256,17 +258,20 @@ class Engine:
         state = copy.deepcopy(state)
         state.pop("offered", None)
         if state["awaiting"] == AWAIT_STEP and state["step"] > 1:
+            node = self._node(state)
+            assert node is not None, "checked() ends a flow whose current node is gone"
             state["step"] -= 1
-            return Reply(state, [self._step_says(self._node(state), state["step"])])
+            return Reply(state, [self._step_says(node, state["step"])])
         if not state["history"]:
             return Reply(state, [Say("utter_guide_already_first")] + self._current_says(state))
         flow_id, node_id, step = state["history"].pop()
-        state.update(flow=flow_id, node=node_id)
+        state["flow"], state["node"] = flow_id, node_id
         node = self._node(state)
+        assert node is not None, f"history names a node that is not in flow {flow_id}: {node_id}"
         if node.type == "procedure":
-            state.update(step=max(step, 1) if step else len(node.steps), awaiting=AWAIT_STEP)
+            state["step"], state["awaiting"] = (max(step, 1) if step else len(node.steps)), AWAIT_STEP
         else:
-            state.update(step=0, awaiting=AWAIT_CHOICE)
+            state["step"], state["awaiting"] = 0, AWAIT_CHOICE
         return Reply(state, self._current_says(state))
 
     def show_all(self, state: GuideState | None) -> Reply:
@@ -331,11 +336,11 @@ class Engine:
             return Reply(state, self._current_says(state) if state else [Say("utter_guide_nothing_active")])
         state = copy.deepcopy(state)
         state.pop("misses", None)
-        option = node.options[int(index)]
-        self._remember(state, f"{node.ask} → {option.label}")
-        if option.goto:
-            return self._switch(state, option.goto, option.at)
-        return self._enter(state, option.next, [])
+        chosen = node.options[int(index)]
+        self._remember(state, f"{node.ask} → {chosen.label}")
+        if chosen.goto:
+            return self._switch(state, chosen.goto, chosen.at)
+        return self._enter(state, chosen.next, [])
 
     def _switch(self, state: GuideState, flow_id: str, at: str | None) -> Reply:
         """An option that leads to another flow (the triage's answers): that flow starts,
@@ -346,8 +351,10 @@ class Engine:
 
     def answer(self, state: GuideState | None, intent: str, entities: dict[str, str]) -> Reply:
         """A typed answer (affirm/deny, or an entity) to whatever the bot asked last."""
-        awaiting = state.get("awaiting") if state else None
-        if state and state.get("offered") and intent in ("affirm", "deny"):
+        if not state:
+            return Reply(state, [Say("utter_nothing_to_answer")])  # no flow: nothing was asked
+        awaiting = state.get("awaiting")
+        if state.get("offered") and intent in ("affirm", "deny"):
             return self.resume(state) if intent == "affirm" else self.stop(state)
         if awaiting == AWAIT_TOPIC and intent in ("affirm", "deny"):
             if intent == "affirm":
@@ -355,6 +362,7 @@ class Engine:
             return Reply(None, [Say("utter_other_topic_declined")])
         if awaiting == AWAIT_CHOICE:
             node = self._node(state)
+            assert node is not None, "checked() ends a flow whose current node is gone"
             for i, opt in enumerate(node.options):
                 wanted = opt.match.get("intent")
                 if (wanted and wanted == intent) or any(entities.get(k) == v for k, v in opt.match.items() if k != "intent"):
@@ -411,6 +419,6 @@ class Engine:
         for text in remedies(self.flows, state["flow"], node):
             says.append(Say("utter_guide_message", {"text": text}))
         says.append(Say("utter_support_contact"))
-        state.update(awaiting=AWAIT_RESOLVED)
+        state["awaiting"] = AWAIT_RESOLVED
         says.append(Say("utter_ask_resolved"))
         return Reply(state, says)

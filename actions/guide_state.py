@@ -6,7 +6,7 @@ is named in one place.
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, TypedDict, TypeGuard
 
 # What the bot waits for: 次へ at a step, an option, 「解決しましたか？」, or yes/no to the
 # offer of a second topic. None: nothing (the flow has handed over or ended).
@@ -43,6 +43,7 @@ def new_state(flow_id: str, trail: list[str] | None = None, paused: GuideState |
     }
 
 
-def is_question(state: Any) -> bool:
-    """The bot waits for the answer to a question of its own (not a step's 次へ)."""
+def is_question(state: Any) -> TypeGuard[GuideState]:
+    """The bot waits for the answer to a question of its own (not a step's 次へ).
+    True only for a state (a dict), so a caller's `state` is one after the check."""
     return isinstance(state, dict) and (state.get("awaiting") in (AWAIT_CHOICE, AWAIT_RESOLVED, AWAIT_TOPIC) or bool(state.get("offered")))

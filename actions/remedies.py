@@ -42,6 +42,7 @@ def remedies(flows: dict[str, Flow], flow_id: str, node: Node) -> list[str]:
             seen.add((flow, node_id))
             current = flows[flow].nodes[node_id]
             if current.type == "goto":
+                assert current.flow is not None, "a goto node names its flow (checked when content loads)"
                 flow, node_id = current.flow, flows[current.flow].start
                 continue
             if current.type == "choice":

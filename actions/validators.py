@@ -141,7 +141,8 @@ def parse_datetime_ja(text: str | None, now: datetime) -> tuple[datetime | None,
             rest = value[ago.end() :]
     if day is None:
         return None, "datetime_format"
-    hour = minute = second = None
+    hour: int | None = None  # None: no time in the text
+    minute = second = 0
     m = TIME_COLON.search(rest)
     if m:
         hour, minute, second = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)

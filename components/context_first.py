@@ -30,7 +30,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from actions.actions import PENDING_FORM_SLOT, STATE_SLOT, ActionGuide
 from actions.answers import fold, read_reply
 from actions.content import load_flows
-from actions.guide_state import is_question
+from actions.guide_state import GuideState, is_question
 
 GUIDE_ACTION = ActionGuide().name()
 
@@ -90,7 +90,7 @@ class ContextFirstPolicy(Policy):
             return None
         return GUIDE_ACTION if self.is_answer(tracker, tracker.latest_message, state) else None
 
-    def is_answer(self, tracker: DialogueStateTracker, message: UserUttered, state: dict[str, Any]) -> bool:
+    def is_answer(self, tracker: DialogueStateTracker, message: UserUttered, state: GuideState) -> bool:
         text = message.text or ""
         if text.startswith("/"):
             return False  # a click: its intent says what it is, and the rules know it

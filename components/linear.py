@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -76,7 +77,7 @@ class CharNgramFeaturizer(EachMessage, SparseFeaturizer, GraphComponent):
         self._config = config
         self._model_storage, self._resource = model_storage, resource
         self.vectorizer = vectorizer
-        self._analyzer = None
+        self._analyzer: Callable[[str], list[str]] | None = None  # built from the vectorizer on first use
         self._idf: np.ndarray | None = None
 
     @classmethod
@@ -123,6 +124,8 @@ class CharNgramFeaturizer(EachMessage, SparseFeaturizer, GraphComponent):
         if self._analyzer is None:
             self._analyzer = self.vectorizer.build_analyzer()
             self._idf = np.asarray(self.vectorizer.idf_, dtype=np.float32)
+        analyzer, idf = self._analyzer, self._idf
+        assert idf is not None, "CharNgramFeaturizer: idf is set with the analyzer"
         vocabulary, size = self.vectorizer.vocabulary_, len(self.vectorizer.vocabulary_)
         for message in messages:
             text = message.get(TEXT)
@@ -131,14 +134,14 @@ class CharNgramFeaturizer(EachMessage, SparseFeaturizer, GraphComponent):
             # TfidfVectorizer.transform for one text, without scikit-learn's per-call
             # validation (≈1 ms → ≈0.05 ms); same numbers as transform().
             counts: dict[int, int] = {}
-            for gram in self._analyzer(text):
+            for gram in analyzer(text):
                 index = vocabulary.get(gram)
                 if index is not None:
                     counts[index] = counts.get(index, 0) + 1
             keys = sorted(counts)  # plain ints: dict look-ups with numpy scalars are slow
             indices = np.array(keys, dtype=np.int32)
             tf = np.array([counts[k] for k in keys], dtype=np.float32)
-            values = ((1.0 + np.log(tf)) if self._config["sublinear_tf"] else tf) * self._idf[indices]
+            values = ((1.0 + np.log(tf)) if self._config["sublinear_tf"] else tf) * idf[indices]
             norm = float(np.sqrt(values @ values)) if len(values) else 0.0
             if norm:
                 values /= norm
@@ -220,6 +223,12 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         dense_m = float(self.config["dense_weight"]) * _l2(np.vstack(dense_rows)) if n_dense else None
         return sparse_m, dense_m
 
+    def _fitted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The sparse weights, dense weights and bias: train() and load() set all three."""
+        sparse_weights, dense_weights, bias = self.sparse_weights, self.dense_weights, self.bias
+        assert sparse_weights is not None and dense_weights is not None and bias is not None, "LinearIntentClassifier: not trained"
+        return sparse_weights, dense_weights, bias
+
     # -- training
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -252,11 +261,12 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         return self._resource
 
     def persist(self) -> None:
+        sparse_weights, dense_weights, bias = self._fitted()
         with self._model_storage.write_to(self._resource) as path:
             (path / "classes.json").write_text(json.dumps(self.classes, ensure_ascii=False), encoding="utf-8")
-            np.save(path / "sparse_weights.npy", self.sparse_weights)
-            np.save(path / "dense_weights.npy", self.dense_weights)
-            np.save(path / "bias.npy", self.bias)
+            np.save(path / "sparse_weights.npy", sparse_weights)
+            np.save(path / "dense_weights.npy", dense_weights)
+            np.save(path / "bias.npy", bias)
 
     @classmethod
     def load(
@@ -277,9 +287,10 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
 
     def _logits(self, message: Message) -> np.ndarray:
         """bias + W·x for one message, straight from the feature arrays."""
-        logits = self.bias.astype(np.float32).copy()
+        sparse_weights, dense_weights, bias = self._fitted()
+        logits = bias.astype(np.float32).copy()
         sparse, dense = self._blocks(message)
-        if sparse is not None and self.sparse_weights.shape[0]:
+        if sparse is not None and sparse_weights.shape[0]:
             if scipy.sparse.isspmatrix_csr(sparse) and sparse.shape[0] == 1:  # CharNgramFeaturizer's own format
                 columns, values = sparse.indices, sparse.data
             else:
@@ -288,12 +299,12 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             values = np.asarray(values, dtype=np.float32)
             norm = float(np.sqrt(values @ values))
             if norm:
-                logits += (values / norm) @ self.sparse_weights[columns]
-        if dense is not None and self.dense_weights.shape[0]:
+                logits += (values / norm) @ sparse_weights[columns]
+        if dense is not None and dense_weights.shape[0]:
             vector = dense.ravel()
             norm = float(np.linalg.norm(vector))
             if norm:
-                logits += (float(self.config["dense_weight"]) / norm) * (vector @ self.dense_weights)
+                logits += (float(self.config["dense_weight"]) / norm) * (vector @ dense_weights)
         return logits
 
     def process(self, messages: list[Message]) -> list[Message]:

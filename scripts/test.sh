@@ -17,6 +17,9 @@ CODE=(actions bench components contentcheck insights serving tools tests usertex
 .venv/bin/ruff check "${CODE[@]}"
 .venv/bin/ruff format --check --quiet "${CODE[@]}"
 
+step "type check (mypy: actions, components, serving)"
+.venv/bin/mypy
+
 step "content check (flows, responses, examples, rasa data validate)"
 $PY -m contentcheck
 

@@ -49,7 +49,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -88,6 +88,10 @@ class StoreUnavailable(Exception):
     """The tracker store failed; raised instead of Rasa's silent in-memory fallback."""
 
 
+@overload
+def sanitize_message(text: str) -> str: ...
+@overload
+def sanitize_message(text: None) -> None: ...
 def sanitize_message(text: str | None) -> str | None:
     """The message as Rasa may see it."""
     if text is None:

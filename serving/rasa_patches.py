@@ -82,7 +82,7 @@ def cache_event_types() -> None:
         return cls
 
     resolve_by_type.egov_patch = True  # type: ignore[attr-defined]
-    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
+    Event.resolve_by_type = staticmethod(resolve_by_type)
 
 
 # --- 2. sessions bounded in turns ---------------------------------------------------------
@@ -122,8 +122,8 @@ def bound_sessions() -> None:
             tracker.update(event, self.domain)
 
     _has_session_expired.egov_patch = True  # type: ignore[attr-defined]
-    MessageProcessor._has_session_expired = _has_session_expired  # type: ignore[method-assign]
-    MessageProcessor._update_tracker_session = _update_tracker_session  # type: ignore[method-assign]
+    MessageProcessor._has_session_expired = _has_session_expired
+    MessageProcessor._update_tracker_session = _update_tracker_session
 
 
 # --- 3. action-server reply check compiled once -------------------------------------------
@@ -161,7 +161,7 @@ def compile_reply_schema() -> None:
         raise error
 
     _validate_action_result.egov_patch = True  # type: ignore[attr-defined]
-    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+    RemoteAction._validate_action_result = _validate_action_result
 
 
 # --- 4. SQLite in write-ahead-log mode --------------------------------------------------
