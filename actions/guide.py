@@ -262,12 +262,14 @@ class Engine:
             assert node is not None, "checked() ends a flow whose current node is gone"
             state["step"] -= 1
             return Reply(state, [self._step_says(node, state["step"])])
-        if not state["history"]:
+        flow = self.flows.get(state["history"][-1][0]) if state["history"] else None
+        if flow is None or state["history"][-1][1] not in flow.nodes:
+            # Nothing before, or the content changed since that step was shown: stay here.
+            state["history"] = []
             return Reply(state, [Say("utter_guide_already_first")] + self._current_says(state))
         flow_id, node_id, step = state["history"].pop()
         state["flow"], state["node"] = flow_id, node_id
-        node = self._node(state)
-        assert node is not None, f"history names a node that is not in flow {flow_id}: {node_id}"
+        node = flow.nodes[node_id]
         if node.type == "procedure":
             state["step"], state["awaiting"] = (max(step, 1) if step else len(node.steps)), AWAIT_STEP
         else:

@@ -81,6 +81,15 @@ def test_back_goes_one_step_back(engine):
     assert turn.state["step"] == 2 and turn.says[0].values["step"] == 2
 
 
+def test_back_to_a_node_the_content_no_longer_has_stays_where_the_user_is(engine):
+    """An editor removed a node while a conversation stood past it: 「戻る」 must not fail."""
+    state = engine.start(None, "seven_steps").state
+    state["history"] = [("seven_steps", "a_node_since_removed", 2)]
+    turn = engine.back(state)
+    assert responses(turn) == ["utter_guide_already_first", "utter_guide_step_first"]
+    assert turn.state["node"] == state["node"] and turn.state["history"] == []
+
+
 def test_show_all_lists_circled_steps_and_next_finishes(engine, flows):
     node = flows["seven_steps"].nodes[flows["seven_steps"].start]
     turn = engine.show_all(engine.start(None, "seven_steps").state)
