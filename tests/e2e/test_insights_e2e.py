@@ -13,6 +13,7 @@ import csv
 import os
 import re
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,6 +24,7 @@ import yaml
 
 from insights import cli as insights
 from insights.text import mask
+from serving.harness import Services
 
 EMAIL, PHONE, NUMBER = "taro.yamada@example.co.jp", "090-1234-5678", "12345678901234567"
 # Whether the model places a message is the model's business: the test sends several
@@ -172,12 +174,23 @@ def test_a_date_range_without_conversations(report, tmp_path):
     assert "この期間にはありません" in (tmp_path / "index.html").read_text(encoding="utf-8")
 
 
-@pytest.mark.skipif(
-    not os.environ.get("EGOV_TEST_POSTGRES_URL"), reason="set EGOV_TEST_POSTGRES_URL=postgresql://… to test a PostgreSQL tracker store"
-)
-def test_the_same_report_from_postgresql(report, tmp_path):
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """EGOV_TEST_POSTGRES_URL, or a PostgreSQL of its own from scripts/services.sh."""
+    if os.environ.get("EGOV_TEST_POSTGRES_URL"):
+        yield os.environ["EGOV_TEST_POSTGRES_URL"]
+        return
+    services = Services(db="insights")
+    try:
+        services.start("pg")
+        yield services.db_url()
+    finally:
+        services.remove()
+
+
+def test_the_same_report_from_postgresql(report, tmp_path, postgres_url):
     """The events the servers wrote, copied into PostgreSQL with Rasa's schema: the report is the same."""
-    url = os.environ["EGOV_TEST_POSTGRES_URL"]
+    url = postgres_url
     source, target = sa.create_engine(f"sqlite:///{report['db']}"), sa.create_engine(url)
     meta = sa.MetaData()
     events = sa.Table("events", meta, autoload_with=source)
