@@ -155,8 +155,14 @@ async def parse(base: str, token: str, texts: list[str], rounds: int) -> dict:
     return summary(latencies, wall, len(problems), {"problems": problems[:10]})
 
 
-async def flood(base: str, seconds: float, clients: int) -> dict:
-    """`clients` connections sending into one conversation as fast as they can."""
+FLOOD_ADDRESS = "198.51.100.7"  # RFC 5737 documentation range
+
+
+async def flood(base: str, seconds: float, clients: int, spread: bool = False) -> dict:
+    """`clients` connections sending as fast as they can into one conversation, or
+    (spread) each message into a new one, all as one client address: a documentation
+    address in X-Forwarded-For, as the load balancer would pass it (the normal users of
+    the same run come from 127.0.0.1)."""
     url, sender = f"{base}/webhooks/rest/webhook", f"flood-{uuid.uuid4().hex[:10]}"
     statuses: dict[str, int] = {}
     end = time.perf_counter() + seconds
@@ -164,14 +170,16 @@ async def flood(base: str, seconds: float, clients: int) -> dict:
     async def one(session: aiohttp.ClientSession) -> None:
         while time.perf_counter() < end:
             try:
-                async with session.post(url, json={"sender": sender, "message": "/guide_next"}) as reply:
+                to = f"flood-{uuid.uuid4().hex[:10]}" if spread else sender
+                async with session.post(url, json={"sender": to, "message": "/guide_next"}) as reply:
                     await reply.read()
                     key = str(reply.status)
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 key = type(exc).__name__
             statuses[key] = statuses.get(key, 0) + 1
 
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+    headers = {"X-Forwarded-For": FLOOD_ADDRESS}
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60), headers=headers) as session:
         await asyncio.gather(*(one(session) for _ in range(clients)))
     return {"sent": sum(statuses.values()), "statuses": statuses, "seconds": seconds, "clients": clients}
 
@@ -188,6 +196,7 @@ def main() -> None:
     f.add_argument("--url", required=True)
     f.add_argument("--seconds", type=float, default=20.0)
     f.add_argument("--clients", type=int, default=3)
+    f.add_argument("--spread", action="store_true", help="every message into a new conversation")
     p = sub.add_parser("parse")
     p.add_argument("--url", required=True)
     p.add_argument("--token", required=True)
@@ -197,7 +206,7 @@ def main() -> None:
     if args.mode == "conversations":
         result = asyncio.run(conversations(args.url, args.users, args.turns, args.think))
     elif args.mode == "flood":
-        result = asyncio.run(flood(args.url, args.seconds, args.clients))
+        result = asyncio.run(flood(args.url, args.seconds, args.clients, args.spread))
     else:
         with open(args.texts, encoding="utf-8") as fh:
             texts = json.load(fh)

@@ -5,10 +5,10 @@ project's speed-ups on and off, and a flood into one conversation.
   answered), 10 and 50 users. One server is `make run`'s default (SQLite tracker store,
   in-memory lock store); N servers are `make run SERVERS=N` (nginx, PostgreSQL, Redis).
   "Stock" serves with EGOV_STOCK_RASA=1: none of serving/rasa_patches.py.
-- Flood: three connections send into one conversation as fast as they can while ten
-  people hold normal conversations (a pause of about a second between turns); their
-  turn latency is compared with the same people without the flood, with the rate limit
-  on (the default) and off.
+- Flood: three connections send as fast as they can, into one conversation or each
+  message into a new one, while ten people hold normal conversations (a pause of about
+  a second between turns); their turn latency is compared with the same people without
+  the flood, with the limit that answers that flood on and off.
 All clients run in another process (bench/load.py); every server on 127.0.0.1.
 """
 
@@ -66,38 +66,47 @@ def servers(
     return rows
 
 
+# (what the flood does, the limit that answers it, the environment with it on, and off)
+FLOODS = [
+    ("one conversation", "30 a minute per conversation", {}, {"EGOV_RATE_PER_CONVERSATION": "0"}),
+    ("a new conversation every message", "300 a minute per address", {"EGOV_RATE_PER_ADDRESS": "300"}, {"EGOV_RATE_PER_ADDRESS": "0"}),
+]
+
+
 def flood(model: Path, seconds: float = 25.0, log: Callable = print) -> list[dict[str, Any]]:
     rows = []
-    for limited in (True, False):
-        env = {} if limited else {"EGOV_RATE_PER_CONVERSATION": "0"}
-        with serving(model, 1, env) as url:
-            people = ("conversations", "--url", url, "--users", "10", "--turns", "12", "--think", "1.0")
-            calm = run_client(*people)
-            flooder = subprocess.Popen(
-                [sys.executable, "-m", "bench.load", "flood", "--url", url, "--seconds", str(seconds), "--clients", "3"],
-                cwd=ROOT,
-                env={**os.environ, "PYTHONPATH": str(ROOT)},
-                stdout=subprocess.PIPE,
-                text=True,
+    for target, limit, on, off in FLOODS:
+        for limited in (True, False):
+            with serving(model, 1, on if limited else off) as url:
+                people = ("conversations", "--url", url, "--users", "10", "--turns", "12", "--think", "1.0")
+                calm = run_client(*people)
+                command = ["flood", "--url", url, "--seconds", str(seconds), "--clients", "3"]
+                flooder = subprocess.Popen(
+                    [sys.executable, "-m", "bench.load", *command, *(["--spread"] if target != "one conversation" else [])],
+                    cwd=ROOT,
+                    env={**os.environ, "PYTHONPATH": str(ROOT)},
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+                time.sleep(2)
+                during = run_client(*people)
+                out, _ = flooder.communicate(timeout=seconds + 120)
+                flooded = json.loads(out.strip().splitlines()[-1])
+            row = {
+                "target": target,
+                "limit": limit if limited else "off",
+                "calm_p50_ms": calm["p50_ms"],
+                "calm_p95_ms": calm["p95_ms"],
+                "flood_p50_ms": during["p50_ms"],
+                "flood_p95_ms": during["p95_ms"],
+                "errors": calm["errors"] + during["errors"],
+                "flood_sent": flooded["sent"],
+                "flood_statuses": flooded["statuses"],
+            }
+            log(
+                f"  flood into {target}, limit {row['limit']}: normal conversations p50 {row['calm_p50_ms']:.0f} ms, "
+                f"during the flood {row['flood_p50_ms']:.0f} ms (p95 {row['calm_p95_ms']:.0f} → {row['flood_p95_ms']:.0f} ms); "
+                f"flood: {flooded['sent']} messages, {flooded['statuses']}"
             )
-            time.sleep(2)
-            during = run_client(*people)
-            out, _ = flooder.communicate(timeout=seconds + 120)
-            flooded = json.loads(out.strip().splitlines()[-1])
-        row = {
-            "limit": "30 a minute per conversation" if limited else "off",
-            "calm_p50_ms": calm["p50_ms"],
-            "calm_p95_ms": calm["p95_ms"],
-            "flood_p50_ms": during["p50_ms"],
-            "flood_p95_ms": during["p95_ms"],
-            "errors": calm["errors"] + during["errors"],
-            "flood_sent": flooded["sent"],
-            "flood_statuses": flooded["statuses"],
-        }
-        log(
-            f"  rate limit {row['limit']}: normal conversations p50 {row['calm_p50_ms']:.0f} ms, "
-            f"during the flood {row['flood_p50_ms']:.0f} ms (p95 {row['calm_p95_ms']:.0f} → {row['flood_p95_ms']:.0f} ms); "
-            f"flood: {flooded['sent']} messages, {flooded['statuses']}"
-        )
-        rows.append(row)
+            rows.append(row)
     return rows
