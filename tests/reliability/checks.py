@@ -36,6 +36,10 @@ def response_text(name: str) -> str:
     return DOMAIN["responses"][name][0]["text"]
 
 
+APOLOGY = response_text("utter_service_unavailable")  # a turn that could not be completed
+TOO_LONG = response_text("utter_message_too_long")
+
+
 def texts_of(reply: list[dict]) -> list[str]:
     return [m.get("text", "") for m in reply]
 

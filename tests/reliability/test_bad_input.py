@@ -15,15 +15,13 @@ import pytest
 from tests.reliability.checks import (
     CONTACT,
     PROCEDURE_QUESTION,
+    TOO_LONG,
     conversation_intact,
     new_sender,
-    response_text,
     start_procedure,
     step_text,
     texts_of,
 )
-
-TOO_LONG = response_text("utter_message_too_long")
 
 # name → message text; each is answered (HTTP 200) with at least one message.
 ANSWERED = {

@@ -9,18 +9,17 @@ import time
 
 from serving import harness
 from tests.reliability.checks import (
+    APOLOGY,
     CONTACT,
     NOT_FOR_USERS,
     conversation_intact,
     new_sender,
-    response_text,
     start_procedure,
     step_text,
     texts_of,
     write_figures,
 )
 
-APOLOGY = response_text("utter_service_unavailable")
 EMAIL, NUMBER, NAME = "Hanako.Suzuki@Example.JP", "１２３４５６７８９０１２３４５６７８", "鈴木花子"
 
 
