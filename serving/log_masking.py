@@ -21,7 +21,7 @@ What is masked:
   the inquiry text a later turn shows;
 - in the Rasa server, the text of the user message being handled (the input channel
   puts it in `CURRENT_USER_TEXT`): conversations are stored in the tracker store,
-  under its access control and retention (tools/purge_tracker.py), not in logs. Button
+  under its access control and retention (insights/purge.py), not in logs. Button
   payloads (texts starting with "/") stay readable, their values masked as above.
 
 Names typed into a form are only recognisable through the two last rules; a name
@@ -54,7 +54,7 @@ UUID_SHAPE = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 UUID = re.compile(rf"^(?:[A-Za-z]+-)?(?:{UUID_SHAPE}|[0-9a-f]{{32}})$")
 UUID_ANYWHERE = re.compile(rf"(?<![0-9a-fA-F]){UUID_SHAPE}(?![0-9a-fA-F])")
 
-# The text of the user message the current task is handling (set by channels/guarded_rest.py).
+# The text of the user message the current task is handling (set by serving/channel.py).
 CURRENT_USER_TEXT: contextvars.ContextVar[str | None] = contextvars.ContextVar("egov_current_user_text", default=None)
 
 MIN_REMEMBERED_CHARS = 2

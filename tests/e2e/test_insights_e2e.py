@@ -1,6 +1,6 @@
 """The insight report on a tracker store filled by real conversations.
 
-Real Rasa and action servers (tests/e2e/conftest.py) write a SQLite tracker.db in a
+Real Rasa and action servers (serving/harness.py) write a SQLite tracker.db in a
 temp folder; these conversations add an unanswerable message, a "did you mean", a
 flow answered いいえ at 「解決しましたか？」, a step that fails, a procedure left in the
 middle and personal values; then insights/ reads the store and the report must

@@ -1,4 +1,4 @@
-"""tools/check_content.py: break a copy of the project in each way an editor might,
+"""contentcheck/: break a copy of the project in each way an editor might,
 and check the message names the file and line and says what to do, in Japanese.
 
 Each case compares with the unbroken copy, so only the problem the edit causes counts.

@@ -1,4 +1,4 @@
-"""The FAQ as the source of truth (tools/faq_trace.py and `make check`): a copy of the
+"""The FAQ as the source of truth (contentcheck/faq_trace.py and `make check`): a copy of the
 project is broken in each way an FAQ update or an editor's slip would break it."""
 
 from __future__ import annotations
