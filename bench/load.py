@@ -24,6 +24,8 @@ import uuid
 
 import aiohttp
 
+from serving.harness import WEBHOOK
+
 # Each script is one conversation; a user plays them in turn, each with a new sender id.
 SCRIPTS: list[list[str]] = [
     [  # the guided walkthrough of the e2e test: FAQ → steps → back → all → resolved?
@@ -121,7 +123,7 @@ async def user(
 
 
 async def conversations(base: str, users: int, turns: int, think: float = 0.0) -> dict:
-    url = f"{base}/webhooks/rest/webhook"
+    url = f"{base}{WEBHOOK}"
     latencies: list[float] = []
     problems: list[str] = []
     timeout = aiohttp.ClientTimeout(total=60)
@@ -163,7 +165,7 @@ async def flood(base: str, seconds: float, clients: int, spread: bool = False) -
     (spread) each message into a new one, all as one client address: a documentation
     address in X-Forwarded-For, as the load balancer would pass it (the normal users of
     the same run come from 127.0.0.1)."""
-    url, sender = f"{base}/webhooks/rest/webhook", f"flood-{uuid.uuid4().hex[:10]}"
+    url, sender = f"{base}{WEBHOOK}", f"flood-{uuid.uuid4().hex[:10]}"
     statuses: dict[str, int] = {}
     end = time.perf_counter() + seconds
 

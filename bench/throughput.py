@@ -27,6 +27,7 @@ from typing import Any
 
 from bench.serve import ROOT, run_client
 from serving.harness import Services, Stack
+from serving.rate_limit import Limits
 
 
 @contextlib.contextmanager
@@ -66,10 +67,17 @@ def servers(
     return rows
 
 
-# (what the flood does, the limit that answers it, the environment with it on, and off)
+# (what the flood does, the limit that answers it, the environment with it on, and off);
+# the limits are the defaults of serving/rate_limit.py
+DEFAULT = Limits.from_environment({})
 FLOODS = [
-    ("one conversation", "30 a minute per conversation", {}, {"EGOV_RATE_PER_CONVERSATION": "0"}),
-    ("a new conversation every message", "300 a minute per address", {"EGOV_RATE_PER_ADDRESS": "300"}, {"EGOV_RATE_PER_ADDRESS": "0"}),
+    ("one conversation", f"{DEFAULT.conversations.limit} a minute per conversation", {}, {"EGOV_RATE_PER_CONVERSATION": "0"}),
+    (
+        "a new conversation every message",
+        f"{DEFAULT.addresses.limit} a minute per address",
+        {"EGOV_RATE_PER_ADDRESS": str(DEFAULT.addresses.limit)},
+        {"EGOV_RATE_PER_ADDRESS": "0"},
+    ),
 ]
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from serving.harness import ROOT, Stack, free_port, wait_until_up
+from serving.harness import ROOT, WEBHOOK, Stack, free_port, wait_until_up
 
 WEB = ROOT / "web"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -35,7 +35,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-quic",
 ]
-WEBHOOK = "/webhooks/rest/webhook"
 
 
 @dataclass

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from pathlib import Path
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from serving.harness import ROOT, WEBHOOK
+
 SCREENSHOTS = ROOT / "docs" / "screenshots"
-WEBHOOK = "/webhooks/rest/webhook"
 TOPICS = {
     intent: flow["title"] for intent, flow in yaml.safe_load((ROOT / "content" / "flows.yml").read_text(encoding="utf-8"))["flows"].items()
 }
